@@ -1,0 +1,44 @@
+/* The subcommands. Each cmd_<name> parses its own flags, calls modules and
+ * prints; it returns an exit code (CMD_OK, CMD_FOUND, CMD_ERROR) that main.c
+ * passes on. Modules never print. */
+#ifndef CURATOR_CMD_H
+#define CURATOR_CMD_H
+
+#include <stdio.h>
+
+#include "err.h"
+
+enum { CMD_OK = 0, CMD_FOUND = 1, CMD_ERROR = 2 };
+
+struct cli {
+        const char *home; /* --home, or NULL: see home_resolve() */
+};
+
+struct command {
+        const char *name;
+        int (*run)(int argc, char **argv, const struct cli *cli);
+        const char *summary; /* one line for `curator --help` */
+        const char *usage;   /* the whole `--help` text */
+};
+
+/* The table main.c dispatches from, ended by a NULL name. */
+extern const struct command commands[];
+
+/* Prints "curator <what>: <err.msg>" to stderr and returns CMD_ERROR. */
+int cmd_fail(const char *what, const struct err *err);
+/* Prints usage for a command to out. */
+void cmd_usage(const struct command *c, FILE *out);
+/* Returns 1 if argv holds -h/--help before any "--". */
+int cmd_wants_help(int argc, char **argv);
+/* Looks a command up by name, or NULL. */
+const struct command *cmd_find(const char *name);
+
+int cmd_init(int argc, char **argv, const struct cli *cli);
+int cmd_ingest(int argc, char **argv, const struct cli *cli);
+int cmd_rejected(int argc, char **argv, const struct cli *cli);
+int cmd_sessions(int argc, char **argv, const struct cli *cli);
+
+extern const char cmd_init_usage[], cmd_ingest_usage[], cmd_rejected_usage[],
+        cmd_sessions_usage[];
+
+#endif
