@@ -37,8 +37,19 @@ int cmd_init(int argc, char **argv, const struct cli *cli);
 int cmd_ingest(int argc, char **argv, const struct cli *cli);
 int cmd_rejected(int argc, char **argv, const struct cli *cli);
 int cmd_sessions(int argc, char **argv, const struct cli *cli);
+int cmd_dream(int argc, char **argv, const struct cli *cli);
+int cmd_scan(int argc, char **argv, const struct cli *cli);
 
 extern const char cmd_init_usage[], cmd_ingest_usage[], cmd_rejected_usage[],
-        cmd_sessions_usage[];
+        cmd_sessions_usage[], cmd_dream_usage[];
+extern const char cmd_scan_usage[];
+
+/* The memory store (cmd_memories.c, cmd_store.c, cmd_principals.c). */
+int cmd_memories(int argc, char **argv, const struct cli *cli);
+int cmd_store(int argc, char **argv, const struct cli *cli);
+int cmd_principals(int argc, char **argv, const struct cli *cli);
+int cmd_groups(int argc, char **argv, const struct cli *cli);
+extern const char cmd_memories_usage[], cmd_store_usage[], cmd_principals_usage[],
+        cmd_groups_usage[];
 
 #endif

@@ -7,6 +7,7 @@
 
 #include "buf.h"
 #include "fileio.h"
+#include "store.h"
 
 const char *home_resolve(const char *flag)
 {
@@ -49,6 +50,8 @@ int home_init(const char *dir, struct home **out, int *created, struct err *err)
                 goto fail;
         *created = access(h->db_path, F_OK) != 0;
         if (home_load(h, err) < 0)
+                goto fail;
+        if (store_init(h, err) < 0) /* creates store.git once; indexes it */
                 goto fail;
         *out = h;
         return 0;

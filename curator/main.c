@@ -1,4 +1,5 @@
 /* curator: argument parsing, the subcommand table, exit codes. */
+#include <curl/curl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +9,17 @@
 
 const struct command commands[] = {
         {"init", cmd_init, "create a curator home (database, config)", cmd_init_usage},
+        {"scan", cmd_scan, "scan files for secrets, PII and prompt injection", cmd_scan_usage},
+        {"ingest", cmd_ingest, "ingest session event logs (JSON Lines)", cmd_ingest_usage},
+        {"sessions", cmd_sessions, "list ingested sessions", cmd_sessions_usage},
+        {"rejected", cmd_rejected, "list input lines ingest could not store", cmd_rejected_usage},
+        {"dream", cmd_dream, "run a dreaming pass: propose memory diffs from new events",
+         cmd_dream_usage},
+        {"memories", cmd_memories, "read the memory store; revert a commit", cmd_memories_usage},
+        {"store", cmd_store, "verify the memory store; rebuild its index", cmd_store_usage},
+        {"principals", cmd_principals, "add and list principals (people, agents)",
+         cmd_principals_usage},
+        {"groups", cmd_groups, "add and list groups of principals for OWNERS", cmd_groups_usage},
         {NULL, NULL, NULL, NULL},
 };
 
@@ -27,6 +39,7 @@ static void usage(FILE *out)
 int main(int argc, char **argv)
 {
         struct cli cli = {0};
+        curl_global_init(CURL_GLOBAL_DEFAULT); /* once, before any thread exists */
         static const struct option opts[] = {
                 {"home", required_argument, NULL, 'H'},
                 {"help", no_argument, NULL, 'h'},
@@ -77,7 +90,8 @@ int main(int argc, char **argv)
                 cmd_usage(cmd, stdout);
                 return CMD_OK;
         }
-        optind = 1; /* each command runs getopt_long over its own argv */
+        optind = 0; /* glibc: 0 re-initializes getopt, so each command parses its own argv
+                       with the usual permutation (options after operands work) */
         opterr = 1;
         return cmd->run(sub_argc, sub_argv, &cli);
 }

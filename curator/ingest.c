@@ -1,0 +1,781 @@
+/* Ingest: files, directories and streams of JSON Lines → the db, one
+ * transaction per file. Parsing lives in ingest_parse.c, SQL in db_ingest.c. */
+#include "ingest.h"
+
+#include <cjson/cJSON.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "db.h"
+#include "db_ingest.h"
+#include "rules.h"
+#include "sha256.h"
+#include "strmap.h"
+#include "timestamp.h"
+
+/* Rejected lines are kept up to this many bytes (the hash covers all of it). */
+#define REJECTED_KEEP_MAX (1u << 20)
+#define PROGRESS_EVERY_LINES 8192
+
+/* ---- reading lines ------------------------------------------------------ */
+
+/* Reads lines from a descriptor or from memory, in constant memory for lines
+ * longer than CURATOR_MAX_LINE (they are reported, not returned). */
+struct line_reader {
+        int fd;                 /* -1: read from mem */
+        const char *mem;        /* borrowed */
+        size_t mem_len, mem_pos;
+        char *buf;              /* owned */
+        size_t cap, start, end; /* buf[start, end) holds unread bytes */
+        int eof;
+        uint64_t lineno;
+        uint64_t bytes;
+};
+
+static void reader_init_fd(struct line_reader *r, int fd)
+{
+        memset(r, 0, sizeof(*r));
+        r->fd = fd;
+        r->cap = 1u << 20;
+        r->buf = xmalloc(r->cap);
+}
+
+static void reader_init_mem(struct line_reader *r, const char *data, size_t len)
+{
+        memset(r, 0, sizeof(*r));
+        r->fd = -1;
+        r->mem = data;
+        r->mem_len = len;
+}
+
+static void reader_free(struct line_reader *r)
+{
+        free(r->buf);
+}
+
+/* Reads more bytes into the buffer, growing it up to the line limit. */
+static int reader_fill(struct line_reader *r, struct err *err, const char *name)
+{
+        if (r->start > 0) {
+                memmove(r->buf, r->buf + r->start, r->end - r->start);
+                r->end -= r->start;
+                r->start = 0;
+        }
+        if (r->end == r->cap) {
+                r->cap *= 2;
+                r->buf = xrealloc(r->buf, r->cap);
+        }
+        for (;;) {
+                ssize_t n = read(r->fd, r->buf + r->end, r->cap - r->end);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return err_set(err, "cannot read %s: %s", name, strerror(errno));
+                }
+                if (n == 0)
+                        r->eof = 1;
+                r->end += (size_t)n;
+                r->bytes += (uint64_t)n;
+                return 0;
+        }
+}
+
+/* Returns 1 with the next line (without its newline), 0 at the end, -1 on a
+ * read error. *too_long is set for a line over CURATOR_MAX_LINE, which is
+ * consumed but not returned (*len is then its length so far). */
+static int reader_next(struct line_reader *r, const char **line, size_t *len, int *too_long,
+                       struct err *err, const char *name)
+{
+        *too_long = 0;
+        if (r->fd < 0) {
+                if (r->mem_pos >= r->mem_len)
+                        return 0;
+                const char *p = r->mem + r->mem_pos;
+                size_t left = r->mem_len - r->mem_pos;
+                const char *nl = memchr(p, '\n', left);
+                size_t n = nl ? (size_t)(nl - p) : left;
+                r->mem_pos += n + (nl ? 1 : 0);
+                r->bytes = r->mem_pos;
+                r->lineno++;
+                *line = p;
+                *len = n;
+                if (n > CURATOR_MAX_LINE)
+                        *too_long = 1;
+                return 1;
+        }
+        size_t scanned = 0;
+        uint64_t discarded = 0;
+        for (;;) {
+                char *p = r->buf + r->start + scanned;
+                size_t avail = r->end - r->start - scanned;
+                char *nl = memchr(p, '\n', avail);
+                if (nl) {
+                        size_t n = (size_t)(nl - (r->buf + r->start));
+                        r->lineno++;
+                        if (discarded || n > CURATOR_MAX_LINE) {
+                                *too_long = 1;
+                                *len = discarded + n;
+                                *line = NULL;
+                        } else {
+                                *line = r->buf + r->start;
+                                *len = n;
+                        }
+                        r->start += n + 1;
+                        return 1;
+                }
+                scanned = r->end - r->start;
+                if (scanned > CURATOR_MAX_LINE) {
+                        /* Too long: drop what we hold and keep looking for its end. */
+                        discarded += scanned;
+                        r->start = r->end = 0;
+                        scanned = 0;
+                }
+                if (r->eof) {
+                        if (r->end == r->start && !discarded)
+                                return 0;
+                        size_t n = r->end - r->start;
+                        r->lineno++;
+                        *too_long = discarded > 0 || n > CURATOR_MAX_LINE;
+                        *line = *too_long ? NULL : r->buf + r->start;
+                        *len = discarded + n;
+                        r->start = r->end;
+                        return 1;
+                }
+                if (reader_fill(r, err, name) < 0)
+                        return -1;
+                if (r->start != 0)
+                        scanned = 0;
+        }
+}
+
+/* ---- checks ------------------------------------------------------------- */
+
+/* Returns -1 if s is valid UTF-8, else the offset of the first bad byte. */
+static long utf8_first_invalid(const unsigned char *s, size_t len)
+{
+        size_t i = 0;
+        while (i < len) {
+                unsigned char c = s[i];
+                if (c < 0x80) {
+                        i++;
+                        continue;
+                }
+                size_t n;
+                uint32_t cp;
+                if (c >= 0xc2 && c <= 0xdf) {
+                        n = 1;
+                        cp = c & 0x1f;
+                } else if (c >= 0xe0 && c <= 0xef) {
+                        n = 2;
+                        cp = c & 0x0f;
+                } else if (c >= 0xf0 && c <= 0xf4) {
+                        n = 3;
+                        cp = c & 0x07;
+                } else {
+                        return (long)i;
+                }
+                for (size_t k = 1; k <= n; k++) {
+                        if (i + k >= len || (s[i + k] & 0xc0) != 0x80)
+                                return (long)i;
+                        cp = (cp << 6) | (s[i + k] & 0x3f);
+                }
+                if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10ffff ||
+                    (cp >= 0xd800 && cp <= 0xdfff))
+                        return (long)i;
+                i += n + 1;
+        }
+        return -1;
+}
+
+static int is_blank(const char *s, size_t len)
+{
+        for (size_t i = 0; i < len; i++) {
+                if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r')
+                        return 0;
+        }
+        return 1;
+}
+
+/* ---- the run ------------------------------------------------------------ */
+
+/* What one file did to one session, applied when the file commits. */
+struct file_session {
+        char *id, *cwd, *git_branch, *agent, *outcome; /* owned */
+        int64_t findings;
+};
+
+struct ingest {
+        struct db *db;                 /* borrowed */
+        struct ingest_options opts;
+        struct ingest_stats st;
+        int64_t run_id;
+        uint64_t total_bytes;
+        struct strmap run_sessions;    /* every session this run touched; values unused */
+        struct strmap file_sessions;   /* id → struct file_session*, per file */
+        struct event ev;
+        struct rule_findings findings;
+        struct buf text, raw, tool_input, idbuf, scope;
+        char now[TIMESTAMP_LEN + 1];
+        int failed_files;
+};
+
+int ingest_begin(struct db *db, const struct ingest_options *opts, struct ingest **out,
+                 struct err *err)
+{
+        struct ingest *ing = xcalloc(1, sizeof(*ing));
+        ing->db = db;
+        ing->opts = *opts;
+        ingest_event_init(&ing->ev);
+        timestamp_now(ing->now);
+        if (db_ingest_run_start(db, ing->now, &ing->run_id, err) < 0) {
+                free(ing);
+                return -1;
+        }
+        *out = ing;
+        return 0;
+}
+
+const struct ingest_stats *ingest_stats(const struct ingest *ing)
+{
+        return &ing->st;
+}
+
+static void file_sessions_clear(struct ingest *ing)
+{
+        for (size_t i = 0; i < ing->file_sessions.cap; i++) {
+                struct file_session *fs = ing->file_sessions.slots[i].value;
+                if (!ing->file_sessions.slots[i].key || !fs)
+                        continue;
+                free(fs->id);
+                free(fs->cwd);
+                free(fs->git_branch);
+                free(fs->agent);
+                free(fs->outcome);
+                free(fs);
+        }
+        strmap_free(&ing->file_sessions);
+}
+
+int ingest_finish(struct ingest *ing, struct err *err)
+{
+        if (!ing)
+                return 0;
+        char now[TIMESTAMP_LEN + 1];
+        timestamp_now(now);
+        int rc = db_ingest_run_finish(ing->db, ing->run_id, &ing->st, now, err);
+        ingest_event_reset(&ing->ev);
+        buf_free(&ing->ev.text);
+        rule_findings_free(&ing->findings);
+        buf_free(&ing->text);
+        buf_free(&ing->raw);
+        buf_free(&ing->tool_input);
+        buf_free(&ing->idbuf);
+        buf_free(&ing->scope);
+        file_sessions_clear(ing);
+        strmap_free(&ing->run_sessions);
+        free(ing);
+        return rc;
+}
+
+/* Turns free text into a scope name: lowercase [a-z0-9._-], at most 64. */
+static void scope_slug(const char *in, struct buf *out)
+{
+        buf_reset(out);
+        int dash = 0;
+        for (const unsigned char *p = (const unsigned char *)in; *p && out->len < 64; p++) {
+                unsigned char c = *p;
+                if (c >= 'A' && c <= 'Z')
+                        c = (unsigned char)(c - 'A' + 'a');
+                if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_') {
+                        if (dash && out->len)
+                                buf_addc(out, '-');
+                        dash = 0;
+                        buf_addc(out, (char)c);
+                } else {
+                        dash = 1;
+                }
+        }
+        if (!out->len)
+                buf_adds(out, "default");
+}
+
+static const char *basename_of(const char *path)
+{
+        const char *end = path + strlen(path);
+        while (end > path && end[-1] == '/')
+                end--;
+        const char *p = end;
+        while (p > path && p[-1] != '/')
+                p--;
+        return p;
+}
+
+/* Chooses the scope a new session feeds: --scope, then the first matching
+ * [scope-map] entry, then the working directory's or agent's name, then
+ * [ingest] default_scope, then "default". */
+static const char *choose_scope(struct ingest *ing, const struct event *ev, const char *source)
+{
+        if (ing->opts.scope) {
+                scope_slug(ing->opts.scope, &ing->scope);
+                return buf_cstr(&ing->scope);
+        }
+        const struct config *cfg = ing->opts.cfg;
+        for (size_t i = 0; cfg && i < cfg->n; i++) {
+                const struct config_entry *e = &cfg->v[i];
+                if (strcmp(e->section, "scope-map") != 0)
+                        continue;
+                const char *subject = NULL;
+                const char *pattern = NULL;
+                if (strncmp(e->key, "cwd:", 4) == 0) {
+                        subject = ev->cwd;
+                        pattern = e->key + 4;
+                } else if (strncmp(e->key, "agent:", 6) == 0) {
+                        subject = ev->agent;
+                        pattern = e->key + 6;
+                } else if (strncmp(e->key, "path:", 5) == 0) {
+                        subject = source;
+                        pattern = e->key + 5;
+                } else if (strncmp(e->key, "session:", 8) == 0) {
+                        subject = ev->session_id;
+                        pattern = e->key + 8;
+                }
+                if (subject && pattern && fnmatch(pattern, subject, 0) == 0) {
+                        scope_slug(e->value, &ing->scope);
+                        return buf_cstr(&ing->scope);
+                }
+        }
+        if (ev->cwd && *ev->cwd && strcmp(ev->cwd, "/") != 0) {
+                scope_slug(basename_of(ev->cwd), &ing->scope);
+                return buf_cstr(&ing->scope);
+        }
+        if (ev->agent && *ev->agent) {
+                scope_slug(ev->agent, &ing->scope);
+                return buf_cstr(&ing->scope);
+        }
+        const char *def = config_get(cfg, "ingest", "default_scope");
+        scope_slug(def ? def : "default", &ing->scope);
+        return buf_cstr(&ing->scope);
+}
+
+struct file_ctx {
+        const char *source;     /* name in messages and rows */
+        const char *stem;       /* file name without .jsonl, or NULL */
+        enum ingest_format format;
+        struct ingest_stats before; /* to undo the counts if the file rolls back */
+};
+
+static int reject(struct ingest *ing, struct file_ctx *fc, uint64_t lineno, const char *line,
+                  size_t len, const char *reason, struct err *err)
+{
+        ing->st.rejected++;
+        if (ing->opts.on_reject)
+                ing->opts.on_reject(ing->opts.ctx, fc->source, lineno, reason);
+        char hash[65];
+        sha256_hex(line ? line : "", line ? len : 0, hash);
+        size_t keep = line ? (len > REJECTED_KEEP_MAX ? REJECTED_KEEP_MAX : len) : 0;
+        const char *content = line;
+        /* A rejected line is still input full of secrets: keep it redacted. */
+        if (line && ing->opts.rules) {
+                size_t nf = 0;
+                int blocked = 0;
+                buf_reset(&ing->raw);
+                if (rules_scan_redact(ing->opts.rules, line, keep, &ing->raw, &nf, &blocked,
+                                      err) < 0)
+                        return -1;
+                content = ing->raw.ptr;
+                keep = ing->raw.len;
+        }
+        return db_rejected_insert(ing->db, ing->run_id, fc->source, (int64_t)lineno, reason,
+                                  content, keep, hash, ing->now, err);
+}
+
+/* Resolves the session of a parsed event; NULL (with reason) if none. */
+static const char *resolve_session(struct ingest *ing, struct file_ctx *fc, struct event *ev,
+                                   const char **reason)
+{
+        if (fc->format == INGEST_MANAGED_AGENTS) {
+                if (ing->opts.session)
+                        return ing->opts.session;
+                if (ev->session_id && *ev->session_id)
+                        return ev->session_id;
+                if (fc->stem && strncmp(fc->stem, "sesn_", 5) == 0)
+                        return fc->stem;
+                *reason = "no session id: name the file sesn_<id>.jsonl, pass --session, or "
+                          "add a \"session_id\" field";
+                return NULL;
+        }
+        if (ev->session_id && *ev->session_id)
+                return ev->session_id;
+        if (ing->opts.session)
+                return ing->opts.session;
+        if (fc->stem && *fc->stem)
+                return fc->stem;
+        *reason = "no \"sessionId\" and no file name to take it from";
+        return NULL;
+}
+
+static struct file_session *touch_session(struct ingest *ing, struct file_ctx *fc,
+                                          const char *sid, const struct event *ev,
+                                          struct err *err)
+{
+        struct file_session *fs = strmap_get(&ing->file_sessions, sid);
+        if (!fs) {
+                struct db_session_row row = {
+                        .id = sid,
+                        .format = fc->format == INGEST_CLAUDE_CODE ? "claude-code"
+                                                                   : "managed-agents",
+                        .scope = choose_scope(ing, ev, fc->source),
+                        .source = fc->source,
+                        .created_at = ing->now,
+                };
+                int created = 0;
+                if (db_session_ensure(ing->db, &row, &created, err) < 0)
+                        return NULL;
+                if (created)
+                        ing->st.new_sessions++;
+                if (!strmap_get(&ing->run_sessions, sid)) {
+                        strmap_put(&ing->run_sessions, sid, (void *)1);
+                        ing->st.sessions++;
+                }
+                fs = xcalloc(1, sizeof(*fs));
+                fs->id = xstrdup(sid);
+                strmap_put(&ing->file_sessions, sid, fs);
+        }
+        if (!fs->cwd && ev->cwd && *ev->cwd)
+                fs->cwd = xstrdup(ev->cwd);
+        if (!fs->git_branch && ev->git_branch && *ev->git_branch)
+                fs->git_branch = xstrdup(ev->git_branch);
+        if (!fs->agent && ev->agent && *ev->agent)
+                fs->agent = xstrdup(ev->agent);
+        if (ev->outcome) {
+                free(fs->outcome);
+                fs->outcome = xstrdup(ev->outcome);
+        }
+        return fs;
+}
+
+/* Redacts src into dst with the rules (or copies it); counts findings. */
+static int redact_into(struct ingest *ing, const char *src, size_t len, struct buf *dst,
+                       int64_t *findings, struct err *err)
+{
+        buf_reset(dst);
+        if (!ing->opts.rules) {
+                buf_add(dst, src, len);
+                return 0;
+        }
+        size_t nf = 0;
+        int blocked = 0;
+        if (rules_scan_redact(ing->opts.rules, src, len, dst, &nf, &blocked, err) < 0)
+                return -1;
+        *findings += (int64_t)nf;
+        return 0;
+}
+
+/* Stores one line. Returns 0 (stored, duplicate, skipped or rejected) or -1
+ * on a database error that must roll the file back. */
+static int ingest_line(struct ingest *ing, struct file_ctx *fc, uint64_t lineno,
+                       const char *line, size_t len, struct err *err)
+{
+        struct err why;
+        long bad = utf8_first_invalid((const unsigned char *)line, len);
+        if (bad >= 0) {
+                err_set(&why, "invalid UTF-8 at byte %ld", bad + 1);
+                return reject(ing, fc, lineno, line, len, why.msg, err);
+        }
+        struct event *ev = &ing->ev;
+        ingest_event_reset(ev);
+        if (fc->format == INGEST_AUTO) {
+                fc->format = ingest_detect_line(line, len);
+        }
+        if (ingest_parse_line(line, len, fc->format, ev, &why) < 0)
+                return reject(ing, fc, lineno, line, len, why.msg, err);
+        if (ev->skip) {
+                ing->st.skipped++;
+                return 0;
+        }
+        const char *reason = NULL;
+        const char *sid = resolve_session(ing, fc, ev, &reason);
+        if (!sid)
+                return reject(ing, fc, lineno, line, len, reason, err);
+        struct file_session *fs = touch_session(ing, fc, sid, ev, err);
+        if (!fs)
+                return -1;
+
+        const char *event_id = ev->event_id;
+        if (!event_id) {
+                /* No id of its own: identity from session, position and content. */
+                struct sha256 h;
+                unsigned char d[32];
+                char hex[65];
+                char pos[32];
+                int n = snprintf(pos, sizeof(pos), "%llu", (unsigned long long)lineno);
+                sha256_init(&h);
+                sha256_update(&h, sid, strlen(sid) + 1);
+                sha256_update(&h, pos, (size_t)n + 1);
+                sha256_update(&h, line, len);
+                sha256_final(&h, d);
+                sha256_digest_hex(d, hex);
+                buf_reset(&ing->idbuf);
+                buf_addf(&ing->idbuf, "h:%.32s", hex);
+                event_id = ing->idbuf.ptr;
+        }
+
+        int64_t findings = 0;
+        if (redact_into(ing, ev->text.ptr ? ev->text.ptr : "", ev->text.len, &ing->text,
+                        &findings, err) < 0 ||
+            redact_into(ing, line, len, &ing->raw, &findings, err) < 0)
+                return -1;
+        const char *tool_input = ev->tool_input;
+        if (tool_input) {
+                int64_t unused = 0;
+                if (redact_into(ing, tool_input, strlen(tool_input), &ing->tool_input, &unused,
+                                err) < 0)
+                        return -1;
+                tool_input = ing->tool_input.ptr;
+        }
+        fs->findings += findings;
+        ing->st.findings += (uint64_t)findings;
+
+        char ts[TIMESTAMP_LEN + 1];
+        if (ev->has_ts)
+                timestamp_format(ev->ts_ms, ts);
+        struct db_event_row row = {
+                .session_id = sid,
+                .event_id = event_id,
+                .parent_id = ev->parent_id,
+                .type = ev->type,
+                .role = ev->role,
+                .ts = ev->has_ts ? ts : NULL,
+                .text = buf_cstr(&ing->text),
+                .text_len = ing->text.len,
+                .tool_name = ev->tool_name,
+                .tool_use_id = ev->tool_use_id,
+                .tool_input = tool_input,
+                .is_error = ev->is_error,
+                .is_sidechain = ev->is_sidechain,
+                .position = (int64_t)lineno,
+                .raw = buf_cstr(&ing->raw),
+                .raw_len = ing->raw.len,
+                .ingested_at = ing->now,
+        };
+        int inserted = 0;
+        if (db_event_insert(ing->db, &row, &inserted, err) < 0)
+                return -1;
+        if (inserted)
+                ing->st.events++;
+        else
+                ing->st.duplicates++;
+        return 0;
+}
+
+static int commit_sessions(struct ingest *ing, struct err *err)
+{
+        for (size_t i = 0; i < ing->file_sessions.cap; i++) {
+                struct file_session *fs = ing->file_sessions.slots[i].value;
+                if (!ing->file_sessions.slots[i].key || !fs)
+                        continue;
+                if (db_session_refresh(ing->db, fs->id, fs->cwd, fs->git_branch, fs->agent,
+                                       fs->outcome, fs->findings, err) < 0)
+                        return -1;
+        }
+        return 0;
+}
+
+static void progress(struct ingest *ing)
+{
+        if (ing->opts.on_progress)
+                ing->opts.on_progress(ing->opts.ctx, &ing->st, ing->total_bytes);
+}
+
+/* Ingests every line of r as one file, in one transaction. */
+static int ingest_reader(struct ingest *ing, struct line_reader *r, const char *source,
+                         const char *stem, struct err *err)
+{
+        struct file_ctx fc = {.source = source, .stem = stem, .format = ing->opts.format};
+        fc.before = ing->st;
+        uint64_t bytes_before = ing->st.bytes;
+        if (db_begin(ing->db, err) < 0)
+                return -1;
+        const char *line;
+        size_t len;
+        int too_long;
+        int rc;
+        while ((rc = reader_next(r, &line, &len, &too_long, err, source)) == 1) {
+                ing->st.lines++;
+                ing->st.bytes = bytes_before + r->bytes;
+                if (too_long) {
+                        struct err why;
+                        err_set(&why, "line is %zu bytes, over the %u-byte limit", len,
+                                CURATOR_MAX_LINE);
+                        if (reject(ing, &fc, r->lineno, NULL, 0, why.msg, err) < 0)
+                                goto fail;
+                        continue;
+                }
+                if (is_blank(line, len))
+                        continue;
+                if (ingest_line(ing, &fc, r->lineno, line, len, err) < 0) {
+                        err_wrap(err, "%s:%llu", source, (unsigned long long)r->lineno);
+                        goto fail;
+                }
+                if (ing->st.lines % PROGRESS_EVERY_LINES == 0)
+                        progress(ing);
+        }
+        if (rc < 0)
+                goto fail;
+        if (commit_sessions(ing, err) < 0 || db_commit(ing->db, err) < 0)
+                goto fail;
+        ing->st.files++;
+        file_sessions_clear(ing);
+        progress(ing);
+        return 0;
+fail:
+        db_rollback(ing->db);
+        /* Nothing of this file is stored, so none of it is counted either. */
+        uint64_t sessions = ing->st.sessions;
+        ing->st = fc.before;
+        ing->st.sessions = sessions;
+        file_sessions_clear(ing);
+        return -1;
+}
+
+/* Returns the file name without directory and without a .jsonl suffix. */
+static char *stem_of(const char *path)
+{
+        const char *base = basename_of(path);
+        size_t n = strlen(base);
+        while (n && base[n - 1] == '/')
+                n--;
+        if (n > 6 && strncmp(base + n - 6, ".jsonl", 6) == 0)
+                n -= 6;
+        return xstrndup(base, n);
+}
+
+static int ingest_file(struct ingest *ing, const char *path, struct err *err)
+{
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return err_set(err, "cannot open %s: %s", path, strerror(errno));
+        char *real = realpath(path, NULL);
+        char *stem = stem_of(path);
+        struct line_reader r;
+        reader_init_fd(&r, fd);
+        int rc = ingest_reader(ing, &r, real ? real : path, stem, err);
+        reader_free(&r);
+        close(fd);
+        free(stem);
+        free(real);
+        return rc;
+}
+
+static int name_filter(const struct dirent *d)
+{
+        return strcmp(d->d_name, ".") != 0 && strcmp(d->d_name, "..") != 0;
+}
+
+static int has_suffix(const char *s, const char *suffix)
+{
+        size_t n = strlen(s), k = strlen(suffix);
+        return n >= k && strcmp(s + n - k, suffix) == 0;
+}
+
+/* Walks dir in name order; symlinked directories are not followed (no loops). */
+static int ingest_dir(struct ingest *ing, const char *dir, struct err *err)
+{
+        struct dirent **names = NULL;
+        int n = scandir(dir, &names, name_filter, alphasort);
+        if (n < 0)
+                return err_set(err, "cannot read directory %s: %s", dir, strerror(errno));
+        int rc = 0;
+        for (int i = 0; i < n; i++) {
+                struct buf path = BUF_INIT;
+                buf_addf(&path, "%s/%s", dir, names[i]->d_name);
+                struct stat lst, st;
+                if (lstat(path.ptr, &lst) == 0 && stat(path.ptr, &st) == 0) {
+                        struct err sub;
+                        int r = 0;
+                        if (S_ISDIR(lst.st_mode))
+                                r = ingest_dir(ing, path.ptr, &sub);
+                        else if (S_ISREG(st.st_mode) && has_suffix(names[i]->d_name, ".jsonl"))
+                                r = ingest_file(ing, path.ptr, &sub);
+                        if (r < 0) {
+                                /* Keep going: one bad file must not stop the others. */
+                                ing->failed_files++;
+                                if (rc == 0)
+                                        memcpy(err->msg, sub.msg, sizeof(sub.msg));
+                                rc = -1;
+                        }
+                }
+                buf_free(&path);
+                free(names[i]);
+        }
+        free(names);
+        return rc;
+}
+
+int ingest_stream(struct ingest *ing, FILE *f, const char *name, struct err *err)
+{
+        struct line_reader r;
+        reader_init_fd(&r, fileno(f));
+        int rc = ingest_reader(ing, &r, name, NULL, err);
+        reader_free(&r);
+        return rc;
+}
+
+int ingest_buffer(struct ingest *ing, const char *data, size_t len, const char *name,
+                  struct err *err)
+{
+        struct line_reader r;
+        reader_init_mem(&r, data, len);
+        int rc = ingest_reader(ing, &r, name, NULL, err);
+        reader_free(&r);
+        return rc;
+}
+
+int ingest_path(struct ingest *ing, const char *path, struct err *err)
+{
+        if (strcmp(path, "-") == 0)
+                return ingest_stream(ing, stdin, "<stdin>", err);
+        struct stat st;
+        if (stat(path, &st) < 0)
+                return err_set(err, "cannot read %s: %s", path, strerror(errno));
+        if (S_ISDIR(st.st_mode))
+                return ingest_dir(ing, path, err);
+        return ingest_file(ing, path, err);
+}
+
+void ingest_set_total(struct ingest *ing, uint64_t total_bytes)
+{
+        ing->total_bytes = total_bytes;
+}
+
+uint64_t ingest_size_of(const char *path)
+{
+        struct stat st;
+        if (strcmp(path, "-") == 0 || stat(path, &st) < 0)
+                return 0;
+        if (!S_ISDIR(st.st_mode))
+                return (uint64_t)st.st_size;
+        uint64_t total = 0;
+        struct dirent **names = NULL;
+        int n = scandir(path, &names, name_filter, alphasort);
+        for (int i = 0; i < n; i++) {
+                struct buf sub = BUF_INIT;
+                buf_addf(&sub, "%s/%s", path, names[i]->d_name);
+                struct stat lst;
+                if (lstat(sub.ptr, &lst) == 0 &&
+                    (S_ISDIR(lst.st_mode) || has_suffix(names[i]->d_name, ".jsonl")))
+                        total += ingest_size_of(sub.ptr);
+                buf_free(&sub);
+                free(names[i]);
+        }
+        free(names);
+        return total;
+}

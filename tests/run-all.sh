@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Every test: installs what is missing, builds, runs the unit and end-to-end
+# suites with ctest, then builds again with AddressSanitizer and
+# UndefinedBehaviorSanitizer and runs the whole suite under them.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash .ci/setup.sh
+echo "== tests (RelWithDebInfo build)"
+ctest --test-dir build --output-on-failure -j2
+
+echo "== tests under AddressSanitizer + UndefinedBehaviorSanitizer"
+BUILD_DIR=build-asan CMAKE_EXTRA_ARGS="-DCURATOR_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug" bash .ci/setup.sh
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+        ctest --test-dir build-asan --output-on-failure -j2
