@@ -38,10 +38,14 @@ int cmd_ingest(int argc, char **argv, const struct cli *cli);
 int cmd_rejected(int argc, char **argv, const struct cli *cli);
 int cmd_sessions(int argc, char **argv, const struct cli *cli);
 int cmd_dream(int argc, char **argv, const struct cli *cli);
+int cmd_review(int argc, char **argv, const struct cli *cli);
+int cmd_audit(int argc, char **argv, const struct cli *cli);
+int cmd_owners(int argc, char **argv, const struct cli *cli);
 int cmd_scan(int argc, char **argv, const struct cli *cli);
 
 extern const char cmd_init_usage[], cmd_ingest_usage[], cmd_rejected_usage[],
-        cmd_sessions_usage[], cmd_dream_usage[];
+        cmd_sessions_usage[], cmd_dream_usage[], cmd_review_usage[], cmd_audit_usage[],
+        cmd_owners_usage[];
 extern const char cmd_scan_usage[];
 
 /* The memory store (cmd_memories.c, cmd_store.c, cmd_principals.c). */

@@ -12,22 +12,22 @@
 #include "timestamp.h"
 
 const char cmd_memories_usage[] =
-        "usage: curator [--home DIR] memories <subcommand> [options]\n"
-        "\n"
-        "Reads the git memory store (docs/STORE.md).\n"
-        "\n"
-        "  list [--scope S] [--at COMMIT] [--json]   every memory at head or at COMMIT\n"
-        "  show ID|PATH [--at COMMIT] [--json]       one memory file, as stored\n"
-        "  history ID [--json]                       the commits that added, changed or\n"
-        "                                            deleted memory ID, newest first\n"
-        "  log [--at COMMIT] [--limit N] [--json]    the store's commits, newest first,\n"
-        "                                            with author, trailers and paths\n"
-        "  revert COMMIT --as PRINCIPAL [--json]     undo COMMIT with a new commit;\n"
-        "                                            only admins or the owners of every\n"
-        "                                            path it touched may\n"
-        "\n"
-        "COMMIT is a commit id (full or abbreviated), HEAD, or HEAD~N.\n"
-        "Exit status: 0 ok, 2 error (including a revert conflict).\n";
+    "usage: curator [--home DIR] memories <subcommand> [options]\n"
+    "\n"
+    "Reads the git memory store (docs/STORE.md).\n"
+    "\n"
+    "  list [--scope S] [--at COMMIT] [--json]   every memory at head or at COMMIT\n"
+    "  show ID|PATH [--at COMMIT] [--json]       one memory file, as stored\n"
+    "  history ID [--json]                       the commits that added, changed or\n"
+    "                                            deleted memory ID, newest first\n"
+    "  log [--at COMMIT] [--limit N] [--json]    the store's commits, newest first,\n"
+    "                                            with author, trailers and paths\n"
+    "  revert COMMIT --as PRINCIPAL [--json]     undo COMMIT with a new commit;\n"
+    "                                            only admins or the owners of every\n"
+    "                                            path it touched may\n"
+    "\n"
+    "COMMIT is a commit id (full or abbreviated), HEAD, or HEAD~N.\n"
+    "Exit status: 0 ok, 2 error (including a revert conflict).\n";
 
 struct memories_opts {
         const char *scope, *at, *as;
@@ -40,9 +40,9 @@ struct memories_opts {
 static int parse_opts(int argc, char **argv, struct memories_opts *o)
 {
         static const struct option opts[] = {
-                {"scope", required_argument, NULL, 's'}, {"at", required_argument, NULL, 'a'},
-                {"as", required_argument, NULL, 'p'},    {"limit", required_argument, NULL, 'n'},
-                {"json", no_argument, NULL, 'j'},        {NULL, 0, NULL, 0},
+            {"scope", required_argument, NULL, 's'}, {"at", required_argument, NULL, 'a'},
+            {"as", required_argument, NULL, 'p'},    {"limit", required_argument, NULL, 'n'},
+            {"json", no_argument, NULL, 'j'},        {NULL, 0, NULL, 0},
         };
         int c;
         memset(o, 0, sizeof(*o));
@@ -162,7 +162,8 @@ static int run_list(struct store *s, const struct memories_opts *o, struct err *
 {
         char commit[41];
         struct store_memories l = {0};
-        if (store_resolve(s, o->at, commit, err) < 0 || store_list(s, commit, o->scope, &l, err) < 0) {
+        if (store_resolve(s, o->at, commit, err) < 0 ||
+            store_list(s, commit, o->scope, &l, err) < 0) {
                 store_memories_free(&l);
                 return cmd_fail("memories list", err);
         }
@@ -268,13 +269,20 @@ int cmd_memories(int argc, char **argv, const struct cli *cli)
         }
         int npos = argc - 1 - optind;
         char **pos = argv + 1 + optind;
-        int want = strcmp(sub, "show") == 0 || strcmp(sub, "history") == 0 ||
-                           strcmp(sub, "revert") == 0
-                           ? 1
-                           : 0;
-        if ((strcmp(sub, "list") && strcmp(sub, "log") && !want) || npos != want) {
-                fprintf(stderr, "curator memories: unknown subcommand or wrong arguments\n");
-                fputs(cmd_memories_usage, stderr);
+        int want =
+            strcmp(sub, "show") == 0 || strcmp(sub, "history") == 0 || strcmp(sub, "revert") == 0
+                ? 1
+                : 0;
+        if (strcmp(sub, "list") && strcmp(sub, "log") && !want) {
+                fprintf(stderr,
+                        "curator memories: '%s' is not a subcommand (list, show, history, "
+                        "log, revert)\n",
+                        sub);
+                return CMD_ERROR;
+        }
+        if (npos != want) {
+                fprintf(stderr, "curator memories %s: %s\n", sub,
+                        want ? "takes exactly one ID, PATH or COMMIT" : "takes no arguments");
                 return CMD_ERROR;
         }
         struct err err;
@@ -296,10 +304,10 @@ int cmd_memories(int argc, char **argv, const struct cli *cli)
         } else {
                 struct store_log log = {0};
                 int r = strcmp(sub, "history") == 0
-                                ? store_history(s, pos[0], &log, &err)
-                                : store_log(s, o.at, (size_t)o.limit, &log, &err);
+                            ? store_history(s, pos[0], &log, &err)
+                            : store_log(s, o.at, (size_t)o.limit, &log, &err);
                 rc = r < 0 ? cmd_fail(strcmp(sub, "history") == 0 ? "memories history"
-                                                                    : "memories log",
+                                                                  : "memories log",
                                       &err)
                            : print_log(&log, strcmp(sub, "history") == 0 ? pos[0] : NULL, o.json);
                 store_log_free(&log);

@@ -11,21 +11,21 @@
 #include "home.h"
 
 const char cmd_principals_usage[] =
-        "usage: curator [--home DIR] principals add NAME --role ROLE [--scopes a,b]\n"
-        "       curator [--home DIR] principals list [--json]\n"
-        "\n"
-        "Principals are the people and agents curator acts for (`--as NAME`).\n"
-        "ROLE is owner (approves and reverts what OWNERS gives it), compliance\n"
-        "(retention, holds, purges, erasure), agent (reads its scopes' memories)\n"
-        "or admin (everything). --scopes limits a principal to those scopes;\n"
-        "without it, every scope.\n";
+    "usage: curator [--home DIR] principals add NAME --role ROLE [--scopes a,b]\n"
+    "       curator [--home DIR] principals list [--json]\n"
+    "\n"
+    "Principals are the people and agents curator acts for (`--as NAME`).\n"
+    "ROLE is owner (approves and reverts what OWNERS gives it), compliance\n"
+    "(retention, holds, purges, erasure), agent (reads its scopes' memories)\n"
+    "or admin (everything). --scopes limits a principal to those scopes;\n"
+    "without it, every scope.\n";
 
 const char cmd_groups_usage[] =
-        "usage: curator [--home DIR] groups add NAME MEMBER...\n"
-        "       curator [--home DIR] groups list [--json]\n"
-        "\n"
-        "Groups of principals, named @NAME in the store's OWNERS file. `add` creates\n"
-        "the group if needed and adds each MEMBER (an existing principal).\n";
+    "usage: curator [--home DIR] groups add NAME MEMBER...\n"
+    "       curator [--home DIR] groups list [--json]\n"
+    "\n"
+    "Groups of principals, named @NAME in the store's OWNERS file. `add` creates\n"
+    "the group if needed and adds each MEMBER (an existing principal).\n";
 
 static int open_home(const struct cli *cli, struct home **h, const char *what)
 {
@@ -122,8 +122,7 @@ int cmd_principals(int argc, char **argv, const struct cli *cli)
 
 int cmd_groups(int argc, char **argv, const struct cli *cli)
 {
-        static const struct option opts[] = {{"json", no_argument, NULL, 'j'},
-                                             {NULL, 0, NULL, 0}};
+        static const struct option opts[] = {{"json", no_argument, NULL, 'j'}, {NULL, 0, NULL, 0}};
         int json = 0, c;
         if (argc < 2) {
                 fputs(cmd_groups_usage, stderr);

@@ -11,15 +11,15 @@
 #include "store.h"
 
 const char cmd_store_usage[] =
-        "usage: curator [--home DIR] store <subcommand> [--json]\n"
-        "\n"
-        "  verify    check the memory store: every object reachable from main reads\n"
-        "            and hashes to its id, every memory file's front matter is valid\n"
-        "            and in place, OWNERS parses, and the SQLite index matches head\n"
-        "            row for row. Exit 0 if clean, 1 if problems were found (each is\n"
-        "            listed), 2 if the check could not run.\n"
-        "  reindex   rebuild the SQLite index of head from store.git (also after\n"
-        "            curator.db was lost: it is recreated).\n";
+    "usage: curator [--home DIR] store <subcommand> [--json]\n"
+    "\n"
+    "  verify    check the memory store: every object reachable from main reads\n"
+    "            and hashes to its id, every memory file's front matter is valid\n"
+    "            and in place, OWNERS parses, and the SQLite index matches head\n"
+    "            row for row. Exit 0 if clean, 1 if problems were found (each is\n"
+    "            listed), 2 if the check could not run.\n"
+    "  reindex   rebuild the SQLite index of head from store.git (also after\n"
+    "            curator.db was lost: it is recreated).\n";
 
 static int run_verify(struct store *s, int json)
 {
@@ -80,8 +80,7 @@ static int run_reindex(struct store *s, int json)
 
 int cmd_store(int argc, char **argv, const struct cli *cli)
 {
-        static const struct option opts[] = {{"json", no_argument, NULL, 'j'},
-                                             {NULL, 0, NULL, 0}};
+        static const struct option opts[] = {{"json", no_argument, NULL, 'j'}, {NULL, 0, NULL, 0}};
         int json = 0, c;
         if (argc < 2) {
                 fputs(cmd_store_usage, stderr);
@@ -114,8 +113,9 @@ int cmd_store(int argc, char **argv, const struct cli *cli)
                 int have_store = fileio_is_dir(store_path);
                 free(store_path);
                 if (!have_store) {
-                        fprintf(stderr, "curator store reindex: no memory store in %s (run "
-                                        "`curator init`)\n",
+                        fprintf(stderr,
+                                "curator store reindex: no memory store in %s (run "
+                                "`curator init`)\n",
                                 dir);
                         return CMD_ERROR;
                 }

@@ -41,12 +41,26 @@ int db_principals_add(struct db *db, const char *name, const char *role, const c
                       struct err *err)
 {
         if (!owners_name_valid(name))
-                return err_set(err, "principal name '%s' may hold only letters, digits, '.', "
-                                    "'_' and '-'",
+                return err_set(err,
+                               "principal name '%s' may hold only letters, digits, '.', "
+                               "'_' and '-'",
                                name);
         if (!owners_role_valid(role))
                 return err_set(err, "role '%s' is not one of owner, compliance, agent, admin",
                                role ? role : "");
+        for (const char *p = scopes; p && *p;) {
+                const char *comma = strchr(p, ',');
+                size_t n = comma ? (size_t)(comma - p) : strlen(p);
+                char *one = xstrndup(p, n);
+                int ok = memory_scope_valid(one);
+                free(one);
+                if (!ok)
+                        return err_set(err,
+                                       "--scopes '%s': each scope must match "
+                                       "[a-z0-9][a-z0-9._-]*, separated by commas",
+                                       scopes);
+                p = comma ? comma + 1 : p + n;
+        }
         int found = 0;
         struct principal old = {0};
         if (db_principals_get(db, name, &old, &found, err) < 0)
@@ -70,8 +84,8 @@ int db_principals_add(struct db *db, const char *name, const char *role, const c
 }
 
 static const char sql_principal_groups[] =
-        "SELECT group_concat(group_name, ',') FROM"
-        " (SELECT group_name FROM group_members WHERE principal = ?1 ORDER BY group_name)";
+    "SELECT group_concat(group_name, ',') FROM"
+    " (SELECT group_name FROM group_members WHERE principal = ?1 ORDER BY group_name)";
 
 static void principal_from_row(struct db *db, sqlite3_stmt *st, struct principal *p)
 {
@@ -94,7 +108,7 @@ int db_principals_get(struct db *db, const char *name, struct principal *out, in
 {
         *found = 0;
         sqlite3_stmt *st = db_stmt(
-                db, "SELECT name, role, scopes, created_at FROM principals WHERE name = ?", err);
+            db, "SELECT name, role, scopes, created_at FROM principals WHERE name = ?", err);
         if (!st)
                 return -1;
         db_bind_text(st, 1, name);
@@ -149,15 +163,16 @@ int db_groups_add(struct db *db, const char *name, const char *const *members, s
                   struct err *err)
 {
         if (!owners_name_valid(name))
-                return err_set(err, "group name '%s' may hold only letters, digits, '.', '_' "
-                                    "and '-'",
+                return err_set(err,
+                               "group name '%s' may hold only letters, digits, '.', '_' "
+                               "and '-'",
                                name);
         if (db_begin(db, err) < 0)
                 return -1;
         char now[TIMESTAMP_LEN + 1];
         timestamp_now(now);
         sqlite3_stmt *st = db_stmt(
-                db, "INSERT OR IGNORE INTO principal_groups(name, created_at) VALUES (?, ?)", err);
+            db, "INSERT OR IGNORE INTO principal_groups(name, created_at) VALUES (?, ?)", err);
         if (!st)
                 goto fail;
         db_bind_text(st, 1, name);
@@ -171,8 +186,9 @@ int db_groups_add(struct db *db, const char *name, const char *const *members, s
                         goto fail;
                 principal_clear(&p);
                 if (!found) {
-                        err_set(err, "'%s' is not a principal (add it first with `curator "
-                                     "principals add`)",
+                        err_set(err,
+                                "'%s' is not a principal (add it first with `curator "
+                                "principals add`)",
                                 members[i]);
                         goto fail;
                 }
@@ -197,8 +213,8 @@ int db_groups_has_member(struct db *db, const char *group, const char *principal
                          struct err *err)
 {
         *yes = 0;
-        sqlite3_stmt *st = db_stmt(
-                db, "SELECT 1 FROM group_members WHERE group_name = ? AND principal = ?", err);
+        sqlite3_stmt *st =
+            db_stmt(db, "SELECT 1 FROM group_members WHERE group_name = ? AND principal = ?", err);
         if (!st)
                 return -1;
         db_bind_text(st, 1, group);

@@ -76,8 +76,8 @@ int db_store_all(struct db *db, struct db_store_rows *out, struct err *err);
 int db_store_path_of(struct db *db, const char *id, char **path, struct err *err);
 
 struct db_store_hit {
-        char *id;   /* owned */
-        char *path; /* owned */
+        char *id;    /* owned */
+        char *path;  /* owned */
         double rank; /* bm25: lower is better */
 };
 struct db_store_hits {

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "audit.h"
 #include "db.h"
 #include "db_dream.h"
 #include "home.h"
@@ -401,6 +402,18 @@ int dream_run_pass(struct home *h, const struct dream_options *opts, struct drea
         if (res->run_id) {
                 timestamp_now(now);
                 if (db_dream_run_finish(h->db, res->run_id, "done", res, NULL, now, err) < 0)
+                        goto release;
+                struct buf detail = BUF_INIT, object = BUF_INIT;
+                buf_addf(&object, "dream-run:%lld", (long long)res->run_id);
+                buf_addf(&detail,
+                         "{\"dreamer\":\"%s\",\"events\":%lld,\"scopes\":%d,\"diffs\":%d,"
+                         "\"hunks\":%d,\"blocked\":%d}",
+                         dreamer, (long long)res->events, res->scopes, res->diffs, res->hunks,
+                         res->blocked);
+                int arc = audit_append(h->db, opts->actor, "dream", object.ptr, detail.ptr, err);
+                buf_free(&detail);
+                buf_free(&object);
+                if (arc < 0)
                         goto release;
         }
         rc = 0;

@@ -97,6 +97,7 @@ struct dream_options {
         const char *scope;              /* only this scope, or NULL for all */
         const struct rules_set *rules;  /* checked on every hunk's text */
         int64_t lease_ms;               /* how long the lease lasts between renewals */
+        const char *actor;              /* who runs it, for the audit log (NULL: "curator") */
         void (*on_scope)(void *ctx, const char *scope, size_t events); /* progress */
         void *ctx;
 };

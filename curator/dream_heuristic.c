@@ -139,6 +139,7 @@ static void clean_statement(const char *s, struct buf *out)
         static const char *const lead[] = {
                 "please remember that ", "please remember ", "remember that ", "remember: ",
                 "remember, ", "remember ", "note that ", "note: ", "also, ", "also ",
+                "again: ", "again, ",
                 "and ", "from now on, ", "from now on ", "going forward, ", "going forward ",
                 "in the future, ", "in the future ", "okay, ", "ok, ", "so ", NULL};
         buf_reset(out);
@@ -183,6 +184,8 @@ static int is_question(const char *s)
         return n && s[n - 1] == '?';
 }
 
+static int significant(const char *s);
+
 /* Cues by which a user asks for something to be kept. */
 static int has_cue(const char *s)
 {
@@ -201,14 +204,22 @@ static int has_cue(const char *s)
                 }
                 return 1;
         }
+        /* a convention stated against its alternative: "X lives in A, not in B" */
+        if ((strstr(s, ", not ") || find_phrase(s, "instead of")) && significant(s) >= 5)
+                return 1;
         return 0;
 }
 
+/* The user withdraws something without putting anything in its place
+ * ("X is no longer A; it is B" replaces, so it is a contradiction instead). */
 static int is_forget(const char *s)
 {
-        return find_phrase(s, "forget") || find_phrase(s, "no longer") ||
-               find_phrase(s, "not anymore") || find_phrase(s, "doesn't apply") ||
-               find_phrase(s, "does not apply") || find_phrase(s, "is obsolete");
+        int withdraw = find_phrase(s, "forget") || find_phrase(s, "no longer") ||
+                       find_phrase(s, "not anymore") || find_phrase(s, "doesn't apply") ||
+                       find_phrase(s, "does not apply") || find_phrase(s, "is obsolete");
+        int replaces = strchr(s, ';') || find_phrase(s, "now") || find_phrase(s, "instead") ||
+                       find_phrase(s, "but");
+        return withdraw && !replaces;
 }
 
 /* A user message that corrects what the agent just did. */
@@ -335,7 +346,8 @@ static int call_text(const struct dream_event *call, struct buf *out)
         return 0;
 }
 
-/* The most telling line of an error: one naming an error, else the first. */
+/* The most telling line of an error: the last one naming an error (tools
+ * print context first and the cause last), else the first line. */
 static void error_line(const char *text, struct buf *out)
 {
         static const char *const marks[] = {"error", "not found", "no such", "no rule",
@@ -345,14 +357,15 @@ static void error_line(const char *text, struct buf *out)
         const char *best = NULL;
         size_t best_len = 0;
         const char *p = text;
-        while (*p && !best) {
+        while (*p) {
                 const char *nl = strchr(p, '\n');
                 size_t n = nl ? (size_t)(nl - p) : strlen(p);
                 char *line = xstrndup(p, n);
-                for (int i = 0; marks[i] && !best; i++) {
+                for (int i = 0; marks[i]; i++) {
                         if (strcasestr(line, marks[i])) {
                                 best = p;
                                 best_len = n;
+                                break;
                         }
                 }
                 free(line);

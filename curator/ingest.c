@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "audit.h"
 #include "config.h"
 #include "db.h"
 #include "db_ingest.h"
@@ -271,6 +272,21 @@ int ingest_finish(struct ingest *ing, struct err *err)
         char now[TIMESTAMP_LEN + 1];
         timestamp_now(now);
         int rc = db_ingest_run_finish(ing->db, ing->run_id, &ing->st, now, err);
+        if (rc == 0) {
+                struct buf detail = BUF_INIT, object = BUF_INIT;
+                const struct ingest_stats *st = &ing->st;
+                buf_addf(&object, "ingest-run:%lld", (long long)ing->run_id);
+                buf_addf(&detail,
+                         "{\"files\":%llu,\"sessions\":%llu,\"events\":%llu,\"duplicates\":%llu,"
+                         "\"rejected\":%llu,\"skipped\":%llu,\"findings\":%llu}",
+                         (unsigned long long)st->files, (unsigned long long)st->sessions,
+                         (unsigned long long)st->events, (unsigned long long)st->duplicates,
+                         (unsigned long long)st->rejected, (unsigned long long)st->skipped,
+                         (unsigned long long)st->findings);
+                rc = audit_append(ing->db, ing->opts.actor, "ingest", object.ptr, detail.ptr, err);
+                buf_free(&detail);
+                buf_free(&object);
+        }
         ingest_event_reset(&ing->ev);
         buf_free(&ing->ev.text);
         rule_findings_free(&ing->findings);

@@ -80,6 +80,7 @@ struct ingest_options {
         const char *scope;            /* --scope: overrides every other scope choice */
         const struct config *cfg;     /* scope mapping; may be NULL */
         const struct rules_set *rules; /* redaction before storing; NULL stores as read */
+        const char *actor;            /* who ingests, for the audit log (NULL: "curator") */
         /* Called for each rejected line (for printing). May be NULL. */
         void (*on_reject)(void *ctx, const char *source, uint64_t line, const char *reason);
         /* Called now and then with bytes done so far and the total (0 if unknown). */

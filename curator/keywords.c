@@ -27,6 +27,7 @@ struct keywords {
         uint8_t cls[256];
         uint32_t ncls;
         uint32_t nstates;
+        size_t maxlen;           /* the longest keyword */
         uint32_t *delta;         /* owned: nstates * ncls */
         uint32_t *out_off;       /* owned: per state, first entry in out */
         uint32_t *out_n;         /* owned: per state, number of entries */
@@ -85,8 +86,11 @@ void keywords_compile(struct keywords *kw)
 
         /* The trie; NO_STATE marks a missing child until the BFS fills it. */
         size_t total = 1;
-        for (size_t i = 0; i < kw->n; i++)
+        for (size_t i = 0; i < kw->n; i++) {
                 total += kw->lens[i];
+                if (kw->lens[i] > kw->maxlen)
+                        kw->maxlen = kw->lens[i];
+        }
         uint32_t *go = xmalloc(total * ncls * sizeof(uint32_t));
         for (size_t i = 0; i < total * ncls; i++)
                 go[i] = NO_STATE;
@@ -164,6 +168,27 @@ void keywords_compile(struct keywords *kw)
         free(queue);
 }
 
+/* Hits of the second half of a text, held back until the first half has
+ * reported, so hits still come in text order. */
+struct held_hits {
+        struct {
+                uint32_t tag;
+                size_t start;
+        } *v;
+        size_t n, cap;
+};
+
+static void hold_hit(struct held_hits *h, uint32_t tag, size_t start)
+{
+        if (h->n == h->cap) {
+                h->cap = h->cap ? h->cap * 2 : 256;
+                h->v = xrealloc(h->v, h->cap * sizeof(*h->v));
+        }
+        h->v[h->n].tag = tag;
+        h->v[h->n].start = start;
+        h->n++;
+}
+
 void keywords_scan(const struct keywords *kw, const char *text, size_t len,
                    keywords_hit_fn on_hit, void *ctx)
 {
@@ -172,16 +197,64 @@ void keywords_scan(const struct keywords *kw, const char *text, size_t len,
         const uint32_t *delta = kw->delta;
         const uint8_t *cls = kw->cls;
         const unsigned char *p = (const unsigned char *)text;
-        uint32_t v = 0;
-        for (size_t i = 0; i < len; i++) {
-                v = delta[(v >> 1) + cls[p[i]]];
-                if (v & 1) {
-                        uint32_t s = (v >> 1) / kw->ncls;
+        const uint32_t ncls = kw->ncls;
+        size_t overlap = kw->maxlen ? kw->maxlen - 1 : 0;
+
+        /* One automaton step depends on the last, so a single pass is bound
+         * by load latency. Long texts run as two interleaved passes over the
+         * two halves instead (each overlapping the other by the longest
+         * keyword less one byte, and reporting only the hits that start in
+         * its own half), which keeps two loads in flight. */
+        if (len < 4096 || overlap * 4 > len) {
+                uint32_t v = 0;
+                for (size_t i = 0; i < len; i++) {
+                        v = delta[(v >> 1) + cls[p[i]]];
+                        if (v & 1) {
+                                uint32_t s = (v >> 1) / ncls;
+                                const struct kw_entry *e = kw->out + kw->out_off[s];
+                                for (uint32_t k = 0; k < kw->out_n[s]; k++)
+                                        on_hit(ctx, e[k].tag, i + 1 - e[k].len);
+                        }
+                }
+                return;
+        }
+        size_t half = len / 2;
+        size_t a = 0, a_end = half + overlap;     /* first pass: starts < half */
+        size_t b = half - overlap, b_end = len;   /* second pass: starts >= half */
+        uint32_t va = 0, vb = 0;
+        struct held_hits held = {0};
+        size_t steps = a_end - a; /* <= b_end - b */
+        for (size_t k = 0; k < steps; k++, a++, b++) {
+                va = delta[(va >> 1) + cls[p[a]]];
+                vb = delta[(vb >> 1) + cls[p[b]]];
+                if (va & 1) {
+                        uint32_t s = (va >> 1) / ncls;
                         const struct kw_entry *e = kw->out + kw->out_off[s];
-                        for (uint32_t k = 0; k < kw->out_n[s]; k++)
-                                on_hit(ctx, e[k].tag, i + 1 - e[k].len);
+                        for (uint32_t j = 0; j < kw->out_n[s]; j++)
+                                if (a + 1 - e[j].len < half)
+                                        on_hit(ctx, e[j].tag, a + 1 - e[j].len);
+                }
+                if (vb & 1) {
+                        uint32_t s = (vb >> 1) / ncls;
+                        const struct kw_entry *e = kw->out + kw->out_off[s];
+                        for (uint32_t j = 0; j < kw->out_n[s]; j++)
+                                if (b + 1 - e[j].len >= half)
+                                        hold_hit(&held, e[j].tag, b + 1 - e[j].len);
                 }
         }
+        for (; b < b_end; b++) {
+                vb = delta[(vb >> 1) + cls[p[b]]];
+                if (vb & 1) {
+                        uint32_t s = (vb >> 1) / ncls;
+                        const struct kw_entry *e = kw->out + kw->out_off[s];
+                        for (uint32_t j = 0; j < kw->out_n[s]; j++)
+                                if (b + 1 - e[j].len >= half)
+                                        hold_hit(&held, e[j].tag, b + 1 - e[j].len);
+                }
+        }
+        for (size_t k = 0; k < held.n; k++)
+                on_hit(ctx, held.v[k].tag, held.v[k].start);
+        free(held.v);
 }
 
 void keywords_free(struct keywords *kw)

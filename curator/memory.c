@@ -9,11 +9,22 @@
 #include "timestamp.h"
 
 /* The header's keys in the one order curator writes them. */
-enum field { F_ID, F_SCOPE, F_OWNER, F_RETENTION, F_CREATED, F_UPDATED, F_EXPIRES, F_HOLD,
-             F_SOURCES, F_TAGS, F_COUNT };
+enum field {
+        F_ID,
+        F_SCOPE,
+        F_OWNER,
+        F_RETENTION,
+        F_CREATED,
+        F_UPDATED,
+        F_EXPIRES,
+        F_HOLD,
+        F_SOURCES,
+        F_TAGS,
+        F_COUNT
+};
 static const char *const field_names[F_COUNT] = {
-        "id", "scope", "owner", "retention", "created", "updated", "expires", "legal_hold",
-        "sources", "tags",
+    "id",      "scope",   "owner",      "retention", "created",
+    "updated", "expires", "legal_hold", "sources",   "tags",
 };
 
 static int is_hex(char c)
@@ -112,9 +123,9 @@ static const char *field_problem(enum field f, const char *v)
                                            "2026-08-01T10:00:02.000Z";
         case F_EXPIRES:
                 return strcmp(v, MEMORY_NEVER) == 0 || time_canonical(v)
-                               ? NULL
-                               : "must be \"never\" or an RFC 3339 UTC time like "
-                                 "2026-08-01T10:00:02.000Z";
+                           ? NULL
+                           : "must be \"never\" or an RFC 3339 UTC time like "
+                             "2026-08-01T10:00:02.000Z";
         default:
                 return NULL;
         }
@@ -225,14 +236,16 @@ static int parse_scalar(struct lines *l, enum field f, char **value, struct err 
         const char *key = field_names[f];
         size_t klen = strlen(key);
         if (!lines_next(l))
-                return err_set(err, "%s:%d: the header ends before '%s:' (expected every field, "
-                                    "then a closing '---')",
+                return err_set(err,
+                               "%s:%d: the header ends before '%s:' (expected every field, "
+                               "then a closing '---')",
                                l->name, l->lineno + 1, key);
         if (l->len < klen + 2 || memcmp(l->line, key, klen) != 0 || l->line[klen] != ':' ||
             l->line[klen + 1] != ' ')
-                return lines_fail(l, err, "expected '%s: <value>' here (fields come in the order "
-                                          "id, scope, owner, retention, created, updated, "
-                                          "expires, legal_hold, sources, tags)",
+                return lines_fail(l, err,
+                                  "expected '%s: <value>' here (fields come in the order "
+                                  "id, scope, owner, retention, created, updated, "
+                                  "expires, legal_hold, sources, tags)",
                                   key);
         const char *v = l->line + klen + 2;
         size_t vlen = l->len - klen - 2;
@@ -242,8 +255,8 @@ static int parse_scalar(struct lines *l, enum field f, char **value, struct err 
         const char *why = NULL;
         if (f == F_HOLD)
                 why = strcmp(*value, "true") == 0 || strcmp(*value, "false") == 0
-                              ? NULL
-                              : "must be true or false";
+                          ? NULL
+                          : "must be true or false";
         else
                 why = field_problem(f, *value);
         if (vlen && (v[0] == ' ' || v[vlen - 1] == ' '))
@@ -257,21 +270,19 @@ static int parse_scalar(struct lines *l, enum field f, char **value, struct err 
 }
 
 /* Reads "key: []" or "key:" followed by "  - item" lines. */
-static int parse_list(struct lines *l, enum field f, struct memory_list_str *list,
-                      struct err *err)
+static int parse_list(struct lines *l, enum field f, struct memory_list_str *list, struct err *err)
 {
         const char *key = field_names[f];
         char empty[32], open[32];
         snprintf(empty, sizeof(empty), "%s: []", key);
         snprintf(open, sizeof(open), "%s:", key);
         if (!lines_next(l))
-                return err_set(err, "%s:%d: the header ends before '%s:'", l->name,
-                               l->lineno + 1, key);
+                return err_set(err, "%s:%d: the header ends before '%s:'", l->name, l->lineno + 1,
+                               key);
         if (line_is(l, empty))
                 return 0;
         if (!line_is(l, open))
-                return lines_fail(l, err, "expected '%s: []' or '%s:' and '  - item' lines",
-                                  key);
+                return lines_fail(l, err, "expected '%s: []' or '%s:' and '  - item' lines", key);
         for (;;) {
                 const char *save = l->p;
                 int save_no = l->lineno;
@@ -289,10 +300,10 @@ static int parse_list(struct lines *l, enum field f, struct memory_list_str *lis
                         free(item);
                         return lines_fail(l, err,
                                           f == F_SOURCES
-                                                  ? "a %s item must be session_id/event_id "
-                                                    "with no blanks"
-                                                  : "a %s item must be one word with no blanks, "
-                                                    "quotes, brackets, commas or '#'",
+                                              ? "a %s item must be session_id/event_id "
+                                                "with no blanks"
+                                              : "a %s item must be one word with no blanks, "
+                                                "quotes, brackets, commas or '#'",
                                           key);
                 }
                 for (size_t i = 0; i < list->n; i++) {
@@ -323,7 +334,7 @@ int memory_parse(const char *text, size_t len, const char *name, struct memory *
                 lines_fail(&l, err, "%s", "a memory file must start with a '---' line");
                 goto fail;
         }
-        char **scalars[] = {&m->id,      &m->scope,   &m->owner,  &m->retention,
+        char **scalars[] = {&m->id,      &m->scope,   &m->owner,   &m->retention,
                             &m->created, &m->updated, &m->expires, &hold};
         for (int f = F_ID; f <= F_HOLD; f++) {
                 if (parse_scalar(&l, (enum field)f, scalars[f], err) < 0)

@@ -24,19 +24,19 @@ struct memory_list_str {
 };
 
 struct memory {
-        char *id;        /* owned: "mem-" + 16 lowercase hex */
-        char *scope;     /* owned */
-        char *owner;     /* owned: a principal name or "@group" */
-        char *retention; /* owned: a retention class name */
-        char *created;   /* owned: canonical RFC 3339 UTC (timestamp_format) */
-        char *updated;   /* owned: canonical RFC 3339 UTC */
-        char *expires;   /* owned: canonical RFC 3339 UTC, or "never" */
-        int legal_hold;  /* 0 or 1 */
+        char *id;                       /* owned: "mem-" + 16 lowercase hex */
+        char *scope;                    /* owned */
+        char *owner;                    /* owned: a principal name or "@group" */
+        char *retention;                /* owned: a retention class name */
+        char *created;                  /* owned: canonical RFC 3339 UTC (timestamp_format) */
+        char *updated;                  /* owned: canonical RFC 3339 UTC */
+        char *expires;                  /* owned: canonical RFC 3339 UTC, or "never" */
+        int legal_hold;                 /* 0 or 1 */
         struct memory_list_str sources; /* "session_id/event_id" each */
         struct memory_list_str tags;
-        char *body;      /* owned: the Markdown after the header, any length */
+        char *body; /* owned: the Markdown after the header, any length */
         size_t body_len;
-        char *path;      /* owned: path in the store tree, or NULL if not known */
+        char *path; /* owned: path in the store tree, or NULL if not known */
 };
 
 /* Parses a memory file. name (the path, for messages) is copied into m->path.

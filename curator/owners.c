@@ -7,11 +7,11 @@
 #include "db_store.h"
 
 const char owners_default_text[] =
-        "# Who owns which memories: CODEOWNERS syntax, the last matching line wins.\n"
-        "# Owners are principal names or @group names (`curator principals add`,\n"
-        "# `curator groups add`). Example:\n"
-        "#   memories/app/   alice @release-team\n"
-        "*   @admins\n";
+    "# Who owns which memories: CODEOWNERS syntax, the last matching line wins.\n"
+    "# Owners are principal names or @group names (`curator principals add`,\n"
+    "# `curator groups add`). Example:\n"
+    "#   memories/app/   alice @release-team\n"
+    "*   @admins\n";
 
 int owners_name_valid(const char *s)
 {
@@ -104,8 +104,9 @@ int owners_parse(const char *text, size_t len, const char *name, struct owners *
                 r->line = lineno;
                 for (char *tok; (tok = strtok_r(NULL, " \t\r", &save));) {
                         if (!owners_name_valid(tok[0] == '@' ? tok + 1 : tok)) {
-                                err_set(err, "%s:%d: owner '%s' is not a principal name or "
-                                             "@group ([A-Za-z0-9._-])",
+                                err_set(err,
+                                        "%s:%d: owner '%s' is not a principal name or "
+                                        "@group ([A-Za-z0-9._-])",
                                         name, lineno, tok);
                                 goto fail;
                         }

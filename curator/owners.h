@@ -13,8 +13,8 @@
 #include "err.h"
 
 struct owners_rule {
-        char *pattern;  /* owned, as written */
-        char **owners;  /* owned, each owned: "alice" or "@admins" */
+        char *pattern; /* owned, as written */
+        char **owners; /* owned, each owned: "alice" or "@admins" */
         size_t nowners;
         int line;
 };

@@ -30,11 +30,12 @@ int retention_load(const struct config *cfg, struct retention **out, struct err 
                 if (strcmp(e->section, "retention") != 0)
                         continue;
                 int64_t seconds;
-                if (!*e->key || strspn(e->key, "abcdefghijklmnopqrstuvwxyz"
-                                               "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") !=
-                                        strlen(e->key)) {
-                        err_set(err, "%s:%d: retention class name '%s' may hold only letters, "
-                                     "digits, '.', '_' and '-'",
+                if (!*e->key ||
+                    strspn(e->key, "abcdefghijklmnopqrstuvwxyz"
+                                   "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != strlen(e->key)) {
+                        err_set(err,
+                                "%s:%d: retention class name '%s' may hold only letters, "
+                                "digits, '.', '_' and '-'",
                                 conf_name(cfg), e->line, e->key);
                         goto fail;
                 }
@@ -56,16 +57,19 @@ int retention_load(const struct config *cfg, struct retention **out, struct err 
                 retention_push(r, "standard", 365 * 86400LL, 0);
                 retention_push(r, "pinned", -1, 0);
         }
-        const struct config_entry *def = cfg ? config_find(cfg, "store", "default_retention") : NULL;
+        const struct config_entry *def =
+            cfg ? config_find(cfg, "store", "default_retention") : NULL;
         r->default_class = xstrdup(def ? def->value : "standard");
         if (!retention_find(r, r->default_class)) {
                 if (def)
-                        err_set(err, "%s:%d: [store] default_retention names '%s', which is not "
-                                     "a class in [retention]",
+                        err_set(err,
+                                "%s:%d: [store] default_retention names '%s', which is not "
+                                "a class in [retention]",
                                 conf_name(cfg), def->line, def->value);
                 else
-                        err_set(err, "%s: there is no [store] default_retention and no "
-                                     "'standard' class in [retention]",
+                        err_set(err,
+                                "%s: there is no [store] default_retention and no "
+                                "'standard' class in [retention]",
                                 conf_name(cfg));
                 goto fail;
         }
@@ -74,8 +78,9 @@ int retention_load(const struct config *cfg, struct retention **out, struct err 
                 if (strcmp(e->section, "scope-retention") != 0)
                         continue;
                 if (!retention_find(r, e->value)) {
-                        err_set(err, "%s:%d: [scope-retention] %s = %s: no such class in "
-                                     "[retention]",
+                        err_set(err,
+                                "%s:%d: [scope-retention] %s = %s: no such class in "
+                                "[retention]",
                                 conf_name(cfg), e->line, e->key, e->value);
                         goto fail;
                 }
@@ -113,13 +118,14 @@ const char *retention_class_for_scope(const struct retention *r, const char *sco
         return c ? c : r->default_class;
 }
 
-int retention_expires(const struct retention *r, const char *name, int64_t updated_ms,
-                      char out[32], struct err *err)
+int retention_expires(const struct retention *r, const char *name, int64_t updated_ms, char out[32],
+                      struct err *err)
 {
         const struct retention_class *c = retention_find(r, name);
         if (!c)
-                return err_set(err, "unknown retention class '%s' (classes are set in %s, "
-                                    "[retention])",
+                return err_set(err,
+                               "unknown retention class '%s' (classes are set in %s, "
+                               "[retention])",
                                name, conf_name(r->cfg));
         if (c->seconds < 0) {
                 strcpy(out, MEMORY_NEVER);

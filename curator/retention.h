@@ -20,8 +20,8 @@ struct retention_class {
 struct retention {
         struct retention_class *v; /* owned */
         size_t n;
-        char *default_class;       /* owned: the class for scopes with none of their own */
-        const struct config *cfg;  /* borrowed: for [scope-retention] look-ups */
+        char *default_class;      /* owned: the class for scopes with none of their own */
+        const struct config *cfg; /* borrowed: for [scope-retention] look-ups */
 };
 
 /* Reads and checks every class, the default and each scope's class. With no
@@ -37,7 +37,7 @@ const struct retention_class *retention_find(const struct retention *r, const ch
 const char *retention_class_for_scope(const struct retention *r, const char *scope);
 /* Writes when a memory of class name last updated at updated_ms expires:
  * canonical RFC 3339, or "never". Fails (-1, err) for an unknown class. */
-int retention_expires(const struct retention *r, const char *name, int64_t updated_ms,
-                      char out[32], struct err *err);
+int retention_expires(const struct retention *r, const char *name, int64_t updated_ms, char out[32],
+                      struct err *err);
 
 #endif

@@ -1,9 +1,9 @@
 /* The rules engine. A scan is two steps: one Aho-Corasick pass over the text
  * finds every keyword of every rule; then only the rules whose keywords
- * occurred run their regex, and only from near each keyword hit (a rule's
- * keyword must occur within the first RULES_KEYWORD_REACH bytes of its
- * match, which docs/RULES.md makes part of the rule format). Rules without
- * keywords run over the whole text. */
+ * occurred run their regex, and only from near each keyword hit: a match
+ * starts at most "reach" bytes (default RULES_KEYWORD_REACH) before one of
+ * its rule's keywords, which docs/RULES.md makes part of the rule format.
+ * Rules without keywords run over the whole text. */
 #define PCRE2_CODE_UNIT_WIDTH 8
 
 #include "rules.h"
@@ -11,6 +11,7 @@
 #include <cjson/cJSON.h>
 #include <dirent.h>
 #include <errno.h>
+#include <math.h>
 #include <pcre2.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -20,8 +21,10 @@
 #include "keywords.h"
 #include "rules_validate.h"
 
-/* How far before a keyword hit a match may start. */
+/* How far before a keyword hit a match may start, unless a rule says
+ * ("reach"). */
 #define RULES_KEYWORD_REACH 256
+#define RULES_MAX_REACH 4096
 /* Ovector pairs in the per-thread match data; rules may use fewer groups. */
 #define RULES_MAX_GROUPS 64
 
@@ -42,6 +45,7 @@ struct rule {
         size_t nstop;
         int fallback;   /* loses overlap ties against specific rules */
         int has_keywords;
+        size_t reach; /* a match starts at most this many bytes before its keyword */
 };
 
 struct rules_set {
@@ -174,6 +178,7 @@ static int is_id_char(char c)
 static const char *const known_fields[] = {
         "id",        "family",    "description", "regex",    "keywords", "min_entropy",
         "validator", "allowlist", "stopwords",   "action",   "fallback", "secret_group",
+        "reach",
 };
 
 static int rule_fail(struct err *err, const char *file, const char *id, int index,
@@ -378,6 +383,20 @@ static int rule_parse(const cJSON *o, const char *file, int index, struct rule *
                                         *p = (char)(*p - 'A' + 'a');
                         r->stopwords[r->nstop++] = w;
                 }
+        }
+
+        r->reach = RULES_KEYWORD_REACH;
+        const cJSON *reach = cJSON_GetObjectItemCaseSensitive(o, "reach");
+        if (reach) {
+                if (!cJSON_IsNumber(reach) || reach->valuedouble < 0 ||
+                    reach->valuedouble > RULES_MAX_REACH ||
+                    reach->valuedouble != (double)reach->valueint) {
+                        buf_addf(&why, "\"reach\" must be a whole number of bytes, 0 to %d",
+                                 RULES_MAX_REACH);
+                        rule_fail(err, file, idname, index, buf_cstr(&why));
+                        goto out;
+                }
+                r->reach = (size_t)reach->valueint;
         }
 
         const cJSON *fb = cJSON_GetObjectItemCaseSensitive(o, "fallback");
@@ -658,6 +677,15 @@ static int span_make_json_safe(const char *text, size_t *start, size_t *end)
         return 1;
 }
 
+/* The entropy a secret of len bytes must reach: the rule's minimum, or for
+ * values too short to ever reach it (n bytes carry at most log2(n) bits per
+ * byte), 80% of the most they can carry. */
+static double entropy_bar(double min_entropy, size_t len)
+{
+        double most = 0.8 * log2((double)len);
+        return most < min_entropy ? most : min_entropy;
+}
+
 /* Judges one regex match; appends it to raw if no filter suppresses it. */
 static void match_judge(const struct rule *r, const char *text, pcre2_match_data *md,
                         struct raw_list *raw)
@@ -673,7 +701,7 @@ static void match_judge(const struct rule *r, const char *text, pcre2_match_data
                 return;
         const char *sec = text + s;
         size_t len = e - s;
-        if (r->min_entropy > 0 && rules_entropy(sec, len) < r->min_entropy)
+        if (r->min_entropy > 0 && rules_entropy(sec, len) < entropy_bar(r->min_entropy, len))
                 return;
         if (r->validator && !r->validator(sec, len))
                 return;
@@ -735,12 +763,16 @@ static int raw_cmp(const void *a, const void *b)
         return 0;
 }
 
-/* Whether b should name a merged finding instead of a. */
+/* Whether b should name a merged finding instead of a: the stronger action;
+ * then a specific rule over a fallback; then a secret over PII (a password
+ * in a URL is a secret even where it looks like an e-mail address). */
 static int stronger(const struct rule *b, const struct rule *a)
 {
         if (b->action != a->action)
                 return b->action > a->action;
-        return a->fallback && !b->fallback;
+        if (a->fallback != b->fallback)
+                return a->fallback;
+        return b->family == RULE_SECRET && a->family != RULE_SECRET;
 }
 
 static void findings_push(struct rule_findings *out, const struct raw_finding *f)
@@ -825,7 +857,8 @@ int rules_scan(const struct rules_set *set, const char *text, size_t len,
                 size_t cursor = 0;
                 for (size_t i = 0; i < nh; i++) {
                         size_t p = h[i].pos;
-                        size_t from = p > RULES_KEYWORD_REACH ? p - RULES_KEYWORD_REACH : 0;
+                        size_t reach = set->v[r].reach;
+                        size_t from = p > reach ? p - reach : 0;
                         if (from < cursor)
                                 from = cursor;
                         if (from > p)

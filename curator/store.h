@@ -25,9 +25,9 @@
 struct store;
 
 enum store_op {
-        STORE_ADD,    /* a new memory */
-        STORE_UPDATE, /* change fields of an existing memory; NULL/-1 fields are kept */
-        STORE_DELETE, /* remove a memory */
+        STORE_ADD,        /* a new memory */
+        STORE_UPDATE,     /* change fields of an existing memory; NULL/-1 fields are kept */
+        STORE_DELETE,     /* remove a memory */
         STORE_WRITE_FILE, /* replace a non-memory file at the tree root (OWNERS, README.md) */
 };
 
@@ -44,20 +44,20 @@ struct store_change {
         size_t nsources;
         const char *const *tags; /* add: initial; update: replaces them when tags_set */
         size_t ntags;
-        int tags_set;          /* update: 1 to replace the tags with tags/ntags */
-        int legal_hold;        /* -1 keep (add: false), 0 or 1 set */
-        const char *path;      /* write_file: OWNERS or README.md */
+        int tags_set;     /* update: 1 to replace the tags with tags/ntags */
+        int legal_hold;   /* -1 keep (add: false), 0 or 1 set */
+        const char *path; /* write_file: OWNERS or README.md */
 };
 
 /* Who and why: the commit's author and message with its trailers. */
 struct store_commit_info {
-        const char *author_name;  /* required: the approver (a principal name) */
-        const char *author_email; /* NULL: <name>@curator.invalid */
-        const char *message;      /* required: subject line, optional body */
-        const char *diff_id;      /* Diff-Id: trailer, or NULL */
-        const char *dream_run;    /* Dream-Run: trailer, or NULL */
-        const char *approved_by;  /* Approved-By: trailer, or NULL */
-        const char *reverts;      /* Reverts: trailer, or NULL */
+        const char *author_name;     /* required: the approver (a principal name) */
+        const char *author_email;    /* NULL: <name>@curator.invalid */
+        const char *message;         /* required: subject line, optional body */
+        const char *diff_id;         /* Diff-Id: trailer, or NULL */
+        const char *dream_run;       /* Dream-Run: trailer, or NULL */
+        const char *approved_by;     /* Approved-By: trailer, or NULL */
+        const char *reverts;         /* Reverts: trailer, or NULL */
         const char *const *evidence; /* one Evidence: trailer each (session/event ids) */
         size_t nevidence;
 };
@@ -67,11 +67,15 @@ struct store_trailer {
         char *value; /* owned */
 };
 
-enum store_path_status { STORE_PATH_ADDED = 'A', STORE_PATH_MODIFIED = 'M', STORE_PATH_DELETED = 'D' };
+enum store_path_status {
+        STORE_PATH_ADDED = 'A',
+        STORE_PATH_MODIFIED = 'M',
+        STORE_PATH_DELETED = 'D'
+};
 
 struct store_path_change {
-        char *path; /* owned */
-        char status; /* 'A', 'M' or 'D' */
+        char *path;                        /* owned */
+        char status;                       /* 'A', 'M' or 'D' */
         char memory_id[MEMORY_ID_LEN + 1]; /* "" if the path is not a memory file */
         char old_blob[41], new_blob[41];   /* "" when absent */
 };
@@ -87,8 +91,8 @@ struct store_commit {
         char *author_name;  /* owned */
         char *author_email; /* owned */
         int64_t when_ms;
-        char *subject;      /* owned: first line of the message */
-        char *message;      /* owned: whole message */
+        char *subject;                  /* owned: first line of the message */
+        char *message;                  /* owned: whole message */
         struct store_trailer *trailers; /* owned */
         size_t ntrailers;
         struct store_paths paths; /* what the commit changed against its first parent */
@@ -107,10 +111,10 @@ struct store_memories {
 void store_memories_free(struct store_memories *l);
 
 enum store_problem_kind {
-        STORE_PROBLEM_OBJECT,      /* an object reachable from the ref cannot be read */
-        STORE_PROBLEM_FRONT_MATTER,/* a memory file does not parse or is misplaced */
-        STORE_PROBLEM_OWNERS,      /* OWNERS does not parse */
-        STORE_PROBLEM_INDEX,       /* the SQLite index differs from head */
+        STORE_PROBLEM_OBJECT,       /* an object reachable from the ref cannot be read */
+        STORE_PROBLEM_FRONT_MATTER, /* a memory file does not parse or is misplaced */
+        STORE_PROBLEM_OWNERS,       /* OWNERS does not parse */
+        STORE_PROBLEM_INDEX,        /* the SQLite index differs from head */
 };
 
 struct store_problem {
@@ -121,7 +125,7 @@ struct store_problem {
 
 struct store_report {
         char head[41];
-        char indexed[41];   /* "" if the index was never built */
+        char indexed[41]; /* "" if the index was never built */
         size_t commits, objects, memories, index_rows;
         struct store_problem *v; /* owned */
         size_t n;
@@ -167,33 +171,31 @@ int store_read_memory(struct store *s, const char *id_or_path, const char *commi
 int store_read_file(struct store *s, const char *path, const char *commit, struct buf *out,
                     struct err *err);
 /* Every memory at commit (NULL: head), optionally only those of scope. */
-int store_list(struct store *s, const char *commit, const char *scope,
-               struct store_memories *out, struct err *err);
+int store_list(struct store *s, const char *commit, const char *scope, struct store_memories *out,
+               struct err *err);
 /* Commits reachable from commit (NULL: head), newest first, at most limit
  * (0: all), each with the paths it changed. */
 int store_log(struct store *s, const char *commit, size_t limit, struct store_log *out,
               struct err *err);
 /* The commits that changed memory id (added, updated or deleted it), newest
  * first, found from head, with author, date and trailers. */
-int store_history(struct store *s, const char *memory_id, struct store_log *out,
-                  struct err *err);
+int store_history(struct store *s, const char *memory_id, struct store_log *out, struct err *err);
 /* The paths that differ between two commits (from may be NULL: the empty tree). */
-int store_changed_paths(struct store *s, const char *from, const char *to,
-                        struct store_paths *out, struct err *err);
+int store_changed_paths(struct store *s, const char *from, const char *to, struct store_paths *out,
+                        struct err *err);
 
 /* The OWNERS of commit (NULL: head); *out is the caller's. */
 int store_owners(struct store *s, const char *commit, struct owners **out, struct err *err);
 /* Checks that principal may change path: it exists and is an admin or an
  * owner of path by OWNERS at head. Fails (-1) with err saying who owns it. */
-int store_check_owner(struct store *s, const char *principal, const char *path,
-                      struct err *err);
+int store_check_owner(struct store *s, const char *principal, const char *path, struct err *err);
 
 /* Undoes commit on top of head as principal (an admin, or an owner of every
  * path the commit touched): each path goes back to its state before commit.
  * A path changed again since is a conflict (STORE_CONFLICT). The revert
  * commit is authored by principal and carries Reverts: and Approved-By:. */
-int store_revert(struct store *s, const char *commit, const char *principal,
-                 char out_commit[41], struct err *err);
+int store_revert(struct store *s, const char *commit, const char *principal, char out_commit[41],
+                 struct err *err);
 
 /* Brings the index to head by applying the difference between the indexed
  * commit and head (a full rebuild if the indexed commit is gone). */

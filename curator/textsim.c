@@ -25,12 +25,17 @@ static int is_stopword(const char *w)
         return 0;
 }
 
-/* Folds common English endings so "tests"/"testing"/"test" meet. */
+/* Folds common English endings so "tests"/"testing"/"test" and
+ * "commit"/"committing" meet. */
 static void fold(char *w)
 {
         size_t n = strlen(w);
-        if (n > 5 && strcmp(w + n - 3, "ing") == 0)
+        if (n > 5 && strcmp(w + n - 3, "ing") == 0) {
                 w[n - 3] = '\0';
+                n -= 3;
+                if (n > 3 && w[n - 1] == w[n - 2] && !strchr("aeiouls", w[n - 1]))
+                        w[n - 1] = '\0'; /* committ → commit, runn → run */
+        }
         else if (n > 4 && strcmp(w + n - 3, "ies") == 0)
                 strcpy(w + n - 3, "y");
         else if (n > 3 && w[n - 1] == 's' && w[n - 2] != 's' && w[n - 2] != 'u')
@@ -72,10 +77,21 @@ void textsim_words(const char *text, struct wordset *set)
                         /* A code span is one word: `npm ci` must not meet "ci". */
                         const unsigned char *end = (const unsigned char *)strchr((const char *)p + 1, '`');
                         if (end && end > p + 1) {
+                                /* the span whole, and its words as well */
                                 buf_reset(&word);
                                 for (const unsigned char *q = p + 1; q < end; q++)
                                         buf_addc(&word, (char)tolower(*q));
                                 add_word(set, word.ptr, word.len);
+                                struct wordset inner = {0};
+                                char *span = xstrndup((const char *)p + 1,
+                                                      (size_t)(end - p - 1));
+                                textsim_words(span, &inner);
+                                for (size_t i = 0; i < inner.n; i++) {
+                                        add_word(set, inner.w[i], strlen(inner.w[i]));
+                                }
+                                wordset_free(&inner);
+                                free(span);
+                                buf_reset(&word);
                                 p = end + 1;
                                 continue;
                         }

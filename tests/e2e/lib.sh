@@ -6,7 +6,14 @@ set -euo pipefail
 : "${CURATOR_FIXTURES:?set CURATOR_FIXTURES to tests/fixtures}"
 T=$(mktemp -d /tmp/curator-e2e.XXXXXX)
 export CURATOR_HOME="$T/home"
-trap 'rm -rf "$T"' EXIT
+BG_PIDS=()
+# Servers a test starts in the background are stopped with it.
+cleanup() {
+        for p in "${BG_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+        for p in "${BG_PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+        rm -rf "$T"
+}
+trap cleanup EXIT
 FAILS=0
 CHECKS=0
 

@@ -92,7 +92,8 @@ expect_grep "cannot read $T/missing.jsonl" "$T/err" "names the missing file"
 expect_eq "$(sql "select count(*) from events where session_id='sesn_other'")" 2 "the readable file ingested"
 
 # Secrets and PII are redacted before anything is stored.
-TOKEN="ghp_$(printf 'Ab1C%.0s' 1 2 3 4 5 6 7 8 9)"
+# A format-valid token (ghp_ + 36 base62), random-looking but made here from a fixed seed.
+TOKEN=$(python3 -c 'import random,string; r=random.Random(7); print("ghp_"+"".join(r.choice(string.ascii_letters+string.digits) for _ in range(36)))')
 printf '{"id":"sevt_sec","type":"agent.tool_result","processed_at":"2026-10-08T00:00:00Z","content":[{"type":"text","text":"export GITHUB_TOKEN=%s and mail ops.lead@example.org"}]}\n' "$TOKEN" >"$T/sesn_secret.jsonl"
 expect_status 0 cur ingest --json "$T/sesn_secret.jsonl"
 CHECKS=$((CHECKS + 1))

@@ -88,12 +88,12 @@ int main(int argc, char **argv)
                 buf_addf(&msg, "Test write %ld by %s", r + 1, as);
                 const char *evidence[] = {"sesn_test/sevt_1"};
                 struct store_commit_info info = {
-                        .author_name = as,
-                        .message = buf_cstr(&msg),
-                        .diff_id = "diff-test",
-                        .approved_by = as,
-                        .evidence = evidence,
-                        .nevidence = 1,
+                    .author_name = as,
+                    .message = buf_cstr(&msg),
+                    .diff_id = "diff-test",
+                    .approved_by = as,
+                    .evidence = evidence,
+                    .nevidence = 1,
                 };
                 /* With --repeat, each add gets a fresh id and each text a counter. */
                 struct buf texts[64];

@@ -5,40 +5,38 @@
 #include "check.h"
 #include "memory.h"
 
-static const char full_file[] =
-        "---\n"
-        "id: mem-0123456789abcdef\n"
-        "scope: app\n"
-        "owner: alice\n"
-        "retention: standard\n"
-        "created: 2026-08-01T10:00:02.000Z\n"
-        "updated: 2026-08-02T11:30:00.250Z\n"
-        "expires: 2027-08-02T11:30:00.250Z\n"
-        "legal_hold: true\n"
-        "sources:\n"
-        "  - sesn_01HX/sevt_01HY\n"
-        "  - 8c1d2e3f-0000-4000-8000-000000000000/h:ab12\n"
-        "tags:\n"
-        "  - testing\n"
-        "  - ci\n"
-        "---\n"
-        "# Run the narrow test first\n"
-        "\n"
-        "When `npm test` fails with ENOENT, run `npm ci` first.\n";
+static const char full_file[] = "---\n"
+                                "id: mem-0123456789abcdef\n"
+                                "scope: app\n"
+                                "owner: alice\n"
+                                "retention: standard\n"
+                                "created: 2026-08-01T10:00:02.000Z\n"
+                                "updated: 2026-08-02T11:30:00.250Z\n"
+                                "expires: 2027-08-02T11:30:00.250Z\n"
+                                "legal_hold: true\n"
+                                "sources:\n"
+                                "  - sesn_01HX/sevt_01HY\n"
+                                "  - 8c1d2e3f-0000-4000-8000-000000000000/h:ab12\n"
+                                "tags:\n"
+                                "  - testing\n"
+                                "  - ci\n"
+                                "---\n"
+                                "# Run the narrow test first\n"
+                                "\n"
+                                "When `npm test` fails with ENOENT, run `npm ci` first.\n";
 
-static const char empty_lists[] =
-        "---\n"
-        "id: mem-ffffffffffffffff\n"
-        "scope: support.eu\n"
-        "owner: @release-team\n"
-        "retention: pinned\n"
-        "created: 2026-08-01T10:00:02.000Z\n"
-        "updated: 2026-08-01T10:00:02.000Z\n"
-        "expires: never\n"
-        "legal_hold: false\n"
-        "sources: []\n"
-        "tags: []\n"
-        "---\n";
+static const char empty_lists[] = "---\n"
+                                  "id: mem-ffffffffffffffff\n"
+                                  "scope: support.eu\n"
+                                  "owner: @release-team\n"
+                                  "retention: pinned\n"
+                                  "created: 2026-08-01T10:00:02.000Z\n"
+                                  "updated: 2026-08-01T10:00:02.000Z\n"
+                                  "expires: never\n"
+                                  "legal_hold: false\n"
+                                  "sources: []\n"
+                                  "tags: []\n"
+                                  "---\n";
 
 static void round_trip(const char *text)
 {
@@ -125,14 +123,13 @@ static void test_bad_front_matter(void)
         bad("id: mem-0123456789abcdef", "id: mem-XYZ", "bad.md:2:", "16 lowercase hex");
         bad("scope: app", "scope: App Team", "bad.md:3:", "scope must match");
         bad("owner: alice", "owner: alice smith", "bad.md:4:", "owner must be");
-        bad("created: 2026-08-01T10:00:02.000Z", "created: yesterday", "bad.md:6:",
-            "RFC 3339");
+        bad("created: 2026-08-01T10:00:02.000Z", "created: yesterday", "bad.md:6:", "RFC 3339");
         bad("created: 2026-08-01T10:00:02.000Z", "created: 2026-08-01T12:00:02+02:00",
             "bad.md:6:", "RFC 3339");
         bad("expires: 2027", "expires: soon2027", "bad.md:8:", "never");
         bad("legal_hold: true", "legal_hold: yes", "bad.md:9:", "true or false");
-        bad("scope: app\nowner: alice", "owner: alice\nscope: app", "bad.md:3:",
-            "expected 'scope: <value>'");
+        bad("scope: app\nowner: alice", "owner: alice\nscope: app",
+            "bad.md:3:", "expected 'scope: <value>'");
         bad("  - testing\n", "  - two words\n", "bad.md:14:", "tags item");
         bad("  - sesn_01HX/sevt_01HY\n", "  - no-slash\n", "bad.md:11:", "session_id/event_id");
         bad("  - ci\n---\n", "  - ci\n", "bad.md:", "closing '---'");
@@ -192,7 +189,8 @@ static void test_paths_and_ids(void)
         struct buf p = BUF_INIT;
         const char *body = "# When `npm test` fails: run *npm ci* first!\nmore";
         memory_make_path("app", "mem-0123456789abcdef", body, strlen(body), &p);
-        CHECK_STR(buf_cstr(&p), "memories/app/when-npm-test-fails-run-npm-ci-first-0123456789abcdef.md");
+        CHECK_STR(buf_cstr(&p),
+                  "memories/app/when-npm-test-fails-run-npm-ci-first-0123456789abcdef.md");
         CHECK_INT(memory_id_from_path(buf_cstr(&p), back), 1);
         CHECK_STR(back, "mem-0123456789abcdef");
         buf_reset(&p);

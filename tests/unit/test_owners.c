@@ -38,14 +38,13 @@ static void test_patterns(void)
         CHECK(!owners_pattern_matches("memories/ap?/", "memories/ap/a.md"));
 }
 
-static const char owners_text[] =
-        "# comment line\n"
-        "*                    @admins\n"
-        "memories/app/        alice @app-team   # trailing comment\n"
-        "memories/app/secrets-*.md  carol\n"
-        "\n"
-        "memories/ops/\n"
-        "memories/#odd/       dave\n";
+static const char owners_text[] = "# comment line\n"
+                                  "*                    @admins\n"
+                                  "memories/app/        alice @app-team   # trailing comment\n"
+                                  "memories/app/secrets-*.md  carol\n"
+                                  "\n"
+                                  "memories/ops/\n"
+                                  "memories/#odd/       dave\n";
 
 static void test_last_match_wins(void)
 {
@@ -120,7 +119,7 @@ static void test_groups(void)
         CHECK_INT(owners_principal_owns(db, app, "carol", &owns, &err), 0);
         CHECK_INT(owns, 0);
         const struct owners_rule *sec =
-                owners_for_path(o, "memories/app/secrets-x-0123456789abcdef.md");
+            owners_for_path(o, "memories/app/secrets-x-0123456789abcdef.md");
         CHECK_INT(owners_principal_owns(db, sec, "alice", &owns, &err), 0);
         CHECK_INT(owns, 0); /* a later line took it from alice */
         CHECK_INT(owners_principal_owns(db, NULL, "alice", &owns, &err), 0);

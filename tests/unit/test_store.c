@@ -59,21 +59,21 @@ static void home_gone(struct home *h, struct store *s)
 }
 
 static const struct store_commit_info approver = {
-        .author_name = "alice",
-        .message = "Approve diff 7\n\nTwo lessons from the release sessions.",
-        .diff_id = "diff-7",
-        .dream_run = "run-3",
-        .approved_by = "alice",
-        .evidence = (const char *const[]){"sesn_1/sevt_1", "sesn_2/sevt_9"},
-        .nevidence = 2,
+    .author_name = "alice",
+    .message = "Approve diff 7\n\nTwo lessons from the release sessions.",
+    .diff_id = "diff-7",
+    .dream_run = "run-3",
+    .approved_by = "alice",
+    .evidence = (const char *const[]){"sesn_1/sevt_1", "sesn_2/sevt_9"},
+    .nevidence = 2,
 };
 
 /* Adds one memory with a known id; returns the commit's result code. */
 static int add_one(struct store *s, const char *id, const char *scope, const char *text,
                    const char *base, char out[41], struct err *err)
 {
-        struct store_change c = {.op = STORE_ADD, .id = id, .scope = scope, .text = text,
-                                 .legal_hold = -1};
+        struct store_change c = {
+            .op = STORE_ADD, .id = id, .scope = scope, .text = text, .legal_hold = -1};
         return store_apply_changes(s, &c, 1, &approver, base, out, err);
 }
 
@@ -126,13 +126,26 @@ static void test_apply_read_list_history(void)
         const char *tags[] = {"testing"};
         const char *srcs[] = {"sesn_1/sevt_1"};
         struct store_change adds[] = {
-                {.op = STORE_ADD, .id = "mem-00000000000000a1", .scope = "app",
-                 .text = "Run the narrow test first.\n", .tags = tags, .ntags = 1,
-                 .sources = srcs, .nsources = 1, .legal_hold = -1},
-                {.op = STORE_ADD, .id = "mem-00000000000000b2", .scope = "ops",
-                 .text = "The release branch is integration.", .legal_hold = 1},
-                {.op = STORE_ADD, .id = "mem-00000000000000c3", .scope = "handbook",
-                 .text = "We use pnpm.\n", .retention = NULL, .legal_hold = -1},
+            {.op = STORE_ADD,
+             .id = "mem-00000000000000a1",
+             .scope = "app",
+             .text = "Run the narrow test first.\n",
+             .tags = tags,
+             .ntags = 1,
+             .sources = srcs,
+             .nsources = 1,
+             .legal_hold = -1},
+            {.op = STORE_ADD,
+             .id = "mem-00000000000000b2",
+             .scope = "ops",
+             .text = "The release branch is integration.",
+             .legal_hold = 1},
+            {.op = STORE_ADD,
+             .id = "mem-00000000000000c3",
+             .scope = "handbook",
+             .text = "We use pnpm.\n",
+             .retention = NULL,
+             .legal_hold = -1},
         };
         CHECK_INT(store_apply_changes(s, adds, 3, &approver, c0, c1, &err), 0);
         if (err.msg[0])
@@ -168,11 +181,11 @@ static void test_apply_read_list_history(void)
         memory_free(m);
 
         setenv("CURATOR_NOW", "2026-09-01T00:00:00Z", 1);
-        CHECK_INT(update_one(s, "mem-00000000000000a1", "Run the narrow test first, always.",
-                             NULL, c2, &err),
+        CHECK_INT(update_one(s, "mem-00000000000000a1", "Run the narrow test first, always.", NULL,
+                             c2, &err),
                   0);
-        struct store_change del = {.op = STORE_DELETE, .id = "mem-00000000000000b2",
-                                   .legal_hold = -1};
+        struct store_change del = {
+            .op = STORE_DELETE, .id = "mem-00000000000000b2", .legal_hold = -1};
         CHECK_INT(store_apply_changes(s, &del, 1, &approver, NULL, c3, &err), 0);
         unsetenv("CURATOR_NOW");
 
@@ -253,8 +266,8 @@ static void test_apply_read_list_history(void)
         CHECK_INT(add_one(s, "mem-00000000000000a1", "app", "dup", NULL, c3, &err), -1);
         CHECK(strstr(err.msg, "already exists") != NULL);
         CHECK_INT(add_one(s, NULL, "Bad Scope", "x", NULL, c3, &err), -1);
-        struct store_change badret = {.op = STORE_ADD, .scope = "app", .text = "x",
-                                      .retention = "forever", .legal_hold = -1};
+        struct store_change badret = {
+            .op = STORE_ADD, .scope = "app", .text = "x", .retention = "forever", .legal_hold = -1};
         CHECK_INT(store_apply_changes(s, &badret, 1, &approver, NULL, c3, &err), -1);
         CHECK(strstr(err.msg, "unknown retention class 'forever'") != NULL);
         home_gone(h, s);
@@ -304,8 +317,7 @@ static void test_rules_at_commit(void)
         const char *secret = "AKIAQWERTYUIOPASDFGH";
         struct buf text = BUF_INIT;
         buf_addf(&text, "Deploy with key %s from the vault.", secret);
-        CHECK_INT(add_one(s, "mem-00000000000000d4", "app", buf_cstr(&text), NULL, out, &err),
-                  -1);
+        CHECK_INT(add_one(s, "mem-00000000000000d4", "app", buf_cstr(&text), NULL, out, &err), -1);
         CHECK(strstr(err.msg, "mem-00000000000000d4") != NULL);
         CHECK(strstr(err.msg, "test-aws-access-key") != NULL);
         CHECK(strstr(err.msg, secret) == NULL);
@@ -315,16 +327,19 @@ static void test_rules_at_commit(void)
         CHECK_INT(repo_holds(h, secret), 0);
 
         /* a secret smuggled into an update of a clean memory is refused too */
-        CHECK_INT(add_one(s, "mem-00000000000000d5", "app", "Deploys need a key.", NULL, out,
-                          &err),
+        CHECK_INT(add_one(s, "mem-00000000000000d5", "app", "Deploys need a key.", NULL, out, &err),
                   0);
         CHECK_INT(update_one(s, "mem-00000000000000d5", buf_cstr(&text), NULL, after, &err), -1);
         CHECK(strstr(err.msg, "test-aws-access-key") != NULL);
         CHECK_INT(repo_holds(h, secret), 0);
         /* and in a tag */
         const char *tags[] = {secret};
-        struct store_change tagged = {.op = STORE_UPDATE, .id = "mem-00000000000000d5",
-                                      .tags = tags, .ntags = 1, .tags_set = 1, .legal_hold = -1};
+        struct store_change tagged = {.op = STORE_UPDATE,
+                                      .id = "mem-00000000000000d5",
+                                      .tags = tags,
+                                      .ntags = 1,
+                                      .tags_set = 1,
+                                      .legal_hold = -1};
         CHECK_INT(store_apply_changes(s, &tagged, 1, &approver, NULL, after, &err), -1);
         CHECK_INT(repo_holds(h, secret), 0);
 
@@ -386,8 +401,8 @@ static void test_conflicts_against_base(void)
         CHECK_INT(store_head(s, head, &err), 0);
         CHECK_STR(head, b);
         /* deleting from base after it moved is a conflict too */
-        struct store_change del = {.op = STORE_DELETE, .id = "mem-00000000000000e2",
-                                   .legal_hold = -1};
+        struct store_change del = {
+            .op = STORE_DELETE, .id = "mem-00000000000000e2", .legal_hold = -1};
         CHECK_INT(store_apply_changes(s, &del, 1, &approver, base, c, &err), STORE_CONFLICT);
         home_gone(h, s);
 }
@@ -461,8 +476,8 @@ static void test_process_race(void)
                 }
                 buf_free(&got);
         }
-        fprintf(stderr, "  race: %d adds, %d updates landed, %d conflicts\n", adds_ok,
-                updates_ok, conflicts);
+        fprintf(stderr, "  race: %d adds, %d updates landed, %d conflicts\n", adds_ok, updates_ok,
+                conflicts);
         CHECK_INT(adds_ok, WRITERS * EACH);
         CHECK_INT(updates_ok + conflicts, WRITERS * EACH);
         CHECK(updates_ok > 0);
@@ -507,8 +522,8 @@ static void test_revert(void)
         const char *team[] = {"bob"};
         CHECK_INT(db_groups_add(h->db, "ops-team", team, 1, &err), 0);
         const char *owners = "*  @admins\nmemories/app/  alice\nmemories/ops/ @ops-team\n";
-        struct store_change w = {.op = STORE_WRITE_FILE, .path = "OWNERS", .text = owners,
-                                 .legal_hold = -1};
+        struct store_change w = {
+            .op = STORE_WRITE_FILE, .path = "OWNERS", .text = owners, .legal_hold = -1};
         CHECK_INT(store_apply_changes(s, &w, 1, &approver, NULL, c1, &err), 0);
         CHECK_INT(add_one(s, "mem-0000000000000a01", "app", "first text", NULL, c1, &err), 0);
         CHECK_INT(update_one(s, "mem-0000000000000a01", "bad text", NULL, c2, &err), 0);
@@ -567,7 +582,7 @@ static size_t count_kind(const struct store_report *r, enum store_problem_kind k
         size_t n = 0;
         for (size_t i = 0; i < r->n; i++)
                 n += r->v[i].kind == k && (!needle || strstr(r->v[i].detail, needle) ||
-                                          (r->v[i].path && strstr(r->v[i].path, needle)));
+                                           (r->v[i].path && strstr(r->v[i].path, needle)));
         return n;
 }
 
@@ -612,9 +627,9 @@ static void test_index_verify_reindex(void)
         CHECK_INT(count_kind(&r, STORE_PROBLEM_INDEX, "text"), 1);
         store_report_free(&r);
         /* rows deleted */
-        CHECK_INT(db_exec(h->db, "DELETE FROM store_memories WHERE id = 'mem-0000000000000b01'",
-                          &err),
-                  0);
+        CHECK_INT(
+            db_exec(h->db, "DELETE FROM store_memories WHERE id = 'mem-0000000000000b01'", &err),
+            0);
         CHECK_INT(store_verify(s, &r, &err), 0);
         CHECK_INT(count_kind(&r, STORE_PROBLEM_INDEX, "missing from the index"), 1);
         store_report_free(&r);
@@ -629,9 +644,9 @@ static void test_index_verify_reindex(void)
          * the index says an older commit; verify sees it, the next write heals it */
         char head[41];
         store_head(s, head, &err);
-        CHECK_INT(db_exec(h->db, "DELETE FROM store_memories WHERE id = 'mem-0000000000000b02'",
-                          &err),
-                  0);
+        CHECK_INT(
+            db_exec(h->db, "DELETE FROM store_memories WHERE id = 'mem-0000000000000b02'", &err),
+            0);
         char c1p[41];
         CHECK_INT(store_resolve(s, "HEAD~1", c1p, &err), 0);
         CHECK_INT(db_store_set_index_head(h->db, c1p, &err), 0);
@@ -644,6 +659,27 @@ static void test_index_verify_reindex(void)
         CHECK_INT(r.n, 0);
         CHECK_INT(r.index_rows, 3);
         store_report_free(&r);
+
+        /* an indexed commit that no longer exists (history rewritten by an
+         * erasure): the next sync rebuilds from scratch */
+        CHECK_INT(db_exec(h->db, "DELETE FROM store_memories", &err), 0);
+        CHECK_INT(db_store_set_index_head(h->db, "0123456789012345678901234567890123456789", &err),
+                  0);
+        CHECK_INT(store_index_sync(s, &err), 0);
+        CHECK_INT(store_verify(s, &r, &err), 0);
+        CHECK_INT(r.n, 0);
+        CHECK_INT(r.index_rows, 3);
+        store_report_free(&r);
+
+        /* changed paths from the empty tree: everything at that commit */
+        struct store_paths p = {0};
+        CHECK_INT(store_changed_paths(s, NULL, c2, &p, &err), 0);
+        CHECK_INT(p.n, 5); /* OWNERS, README.md, three memories */
+        size_t added = 0;
+        for (size_t i = 0; i < p.n; i++)
+                added += p.v[i].status == 'A' && p.v[i].new_blob[0] && !p.v[i].old_blob[0];
+        CHECK_INT(added, 5);
+        store_paths_free(&p);
         home_gone(h, s);
 }
 
@@ -666,15 +702,20 @@ static void test_verify_finds_corrupt_objects_and_files(void)
         git_commit_lookup(&hc, repo, &head);
         git_commit_tree(&ht, hc);
         git_blob_create_from_buffer(&blob, repo, bad, strlen(bad));
-        git_tree_update up = {GIT_TREE_UPDATE_UPSERT, blob, GIT_FILEMODE_BLOB,
-                              "memories/app/hand-0000000000000c02.md"};
-        CHECK_INT(git_tree_create_updated(&tree_oid, repo, ht, 1, &up), 0);
+        git_tree_update up[] = {
+            {GIT_TREE_UPDATE_UPSERT, blob, GIT_FILEMODE_BLOB,
+             "memories/app/hand-0000000000000c02.md"},
+            {GIT_TREE_UPDATE_UPSERT, blob, GIT_FILEMODE_BLOB,
+             "memories/app/nested/x-0000000000000c03.md"},
+            {GIT_TREE_UPDATE_UPSERT, blob, GIT_FILEMODE_BLOB, "memories/app/notes.txt"},
+        };
+        CHECK_INT(git_tree_create_updated(&tree_oid, repo, ht, 3, up), 0);
         git_tree_lookup(&nt, repo, &tree_oid);
         git_signature *sig = NULL;
         git_signature_now(&sig, "mallory", "m@example.invalid");
         const git_commit *parents[] = {hc};
-        CHECK_INT(git_commit_create(&commit_oid, repo, STORE_REF, sig, sig, NULL, "by hand", nt,
-                                    1, parents),
+        CHECK_INT(git_commit_create(&commit_oid, repo, STORE_REF, sig, sig, NULL, "by hand", nt, 1,
+                                    parents),
                   0);
         git_signature_free(sig);
         git_tree_free(nt);
@@ -685,6 +726,9 @@ static void test_verify_finds_corrupt_objects_and_files(void)
         struct store_report r;
         CHECK_INT(store_verify(s, &r, &err), 0);
         CHECK_INT(count_kind(&r, STORE_PROBLEM_FRONT_MATTER, "hand-0000000000000c02.md:4:"), 1);
+        CHECK_INT(count_kind(&r, STORE_PROBLEM_FRONT_MATTER, "a directory inside a scope"), 1);
+        CHECK_INT(count_kind(&r, STORE_PROBLEM_FRONT_MATTER, "not a memory file name"), 1);
+        CHECK_INT(count_kind(&r, STORE_PROBLEM_FRONT_MATTER, NULL), 3);
         CHECK_INT(count_kind(&r, STORE_PROBLEM_INDEX, "main is at"), 1);
         store_report_free(&r);
 

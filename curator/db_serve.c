@@ -1,0 +1,217 @@
+/* SQL for tokens and the webhook queue (schema/0005_serve.sql). */
+#include "db_serve.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "db_internal.h"
+#include "timestamp.h"
+
+static int step_done(struct db *db, sqlite3_stmt *st, struct err *err, const char *what)
+{
+        int rc = sqlite3_step(st);
+        sqlite3_reset(st);
+        if (rc != SQLITE_DONE)
+                return db_fail(db, err, what);
+        return 0;
+}
+
+void db_token_clear(struct db_token *t)
+{
+        free(t->id);
+        free(t->principal);
+        free(t->hash);
+        free(t->created_at);
+        free(t->expires_at);
+        free(t->revoked_at);
+        memset(t, 0, sizeof(*t));
+}
+
+void db_tokens_free(struct db_tokens *l)
+{
+        for (size_t i = 0; i < l->n; i++)
+                db_token_clear(&l->v[i]);
+        free(l->v);
+        l->v = NULL;
+        l->n = 0;
+}
+
+int db_tokens_add(struct db *db, const char *id, const char *principal, const char *hash,
+                  const char *expires_at, struct err *err)
+{
+        sqlite3_stmt *st = db_stmt(db,
+                                   "INSERT INTO serve_tokens(id, principal, hash, created_at, "
+                                   "expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                                   err);
+        if (!st)
+                return -1;
+        char now[TIMESTAMP_LEN + 1];
+        timestamp_now(now);
+        db_bind_text(st, 1, id);
+        db_bind_text(st, 2, principal);
+        db_bind_text(st, 3, hash);
+        db_bind_text(st, 4, now);
+        db_bind_text(st, 5, expires_at);
+        return step_done(db, st, err, "storing a token");
+}
+
+static void token_from_row(sqlite3_stmt *st, struct db_token *t)
+{
+        t->id = db_column_strdup(st, 0);
+        t->principal = db_column_strdup(st, 1);
+        t->hash = db_column_strdup(st, 2);
+        t->created_at = db_column_strdup(st, 3);
+        t->expires_at = db_column_strdup(st, 4);
+        t->revoked_at = db_column_strdup(st, 5);
+}
+
+int db_tokens_get_by_hash(struct db *db, const char *hash, struct db_token *out, int *found,
+                          struct err *err)
+{
+        sqlite3_stmt *st = db_stmt(db,
+                                   "SELECT id, principal, hash, created_at, expires_at, "
+                                   "revoked_at FROM serve_tokens WHERE hash = ?1",
+                                   err);
+        if (!st)
+                return -1;
+        db_bind_text(st, 1, hash);
+        int rc = sqlite3_step(st);
+        *found = rc == SQLITE_ROW;
+        if (*found)
+                token_from_row(st, out);
+        sqlite3_reset(st);
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+                return db_fail(db, err, "looking a token up");
+        return 0;
+}
+
+int db_tokens_list(struct db *db, struct db_tokens *out, struct err *err)
+{
+        sqlite3_stmt *st = db_stmt(db,
+                                   "SELECT id, principal, hash, created_at, expires_at, "
+                                   "revoked_at FROM serve_tokens ORDER BY created_at DESC, id",
+                                   err);
+        if (!st)
+                return -1;
+        size_t cap = 0;
+        int rc;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+                if (out->n == cap) {
+                        cap = cap ? 2 * cap : 8;
+                        out->v = xrealloc(out->v, cap * sizeof(*out->v));
+                }
+                memset(&out->v[out->n], 0, sizeof(out->v[0]));
+                token_from_row(st, &out->v[out->n++]);
+        }
+        sqlite3_reset(st);
+        if (rc != SQLITE_DONE)
+                return db_fail(db, err, "listing tokens");
+        return 0;
+}
+
+int db_tokens_revoke(struct db *db, const char *id, int *changed, struct err *err)
+{
+        sqlite3_stmt *st = db_stmt(db,
+                                   "UPDATE serve_tokens SET revoked_at = ?2 "
+                                   "WHERE id = ?1 AND revoked_at IS NULL",
+                                   err);
+        if (!st)
+                return -1;
+        char now[TIMESTAMP_LEN + 1];
+        timestamp_now(now);
+        db_bind_text(st, 1, id);
+        db_bind_text(st, 2, now);
+        if (step_done(db, st, err, "revoking a token") < 0)
+                return -1;
+        *changed = sqlite3_changes(db->sql) > 0;
+        return 0;
+}
+
+void db_webhook_clear(struct db_webhook *w)
+{
+        free(w->event);
+        free(w->body);
+        memset(w, 0, sizeof(*w));
+}
+
+int db_webhook_enqueue(struct db *db, const char *event, const char *body, struct err *err)
+{
+        sqlite3_stmt *st = db_stmt(db,
+                                   "INSERT INTO webhook_queue(event, body, created_at, next_at_ms) "
+                                   "VALUES (?1, ?2, ?3, ?4)",
+                                   err);
+        if (!st)
+                return -1;
+        char now[TIMESTAMP_LEN + 1];
+        int64_t ms = timestamp_now_ms();
+        timestamp_format(ms, now);
+        db_bind_text(st, 1, event);
+        db_bind_text(st, 2, body);
+        db_bind_text(st, 3, now);
+        sqlite3_bind_int64(st, 4, ms);
+        return step_done(db, st, err, "queueing a webhook");
+}
+
+int db_webhook_next_due(struct db *db, int64_t now_ms, struct db_webhook *out, int *found,
+                        struct err *err)
+{
+        sqlite3_stmt *st = db_stmt(db,
+                                   "SELECT id, event, body, attempts FROM webhook_queue "
+                                   "WHERE state = 'pending' AND next_at_ms <= ?1 "
+                                   "ORDER BY next_at_ms, id LIMIT 1",
+                                   err);
+        if (!st)
+                return -1;
+        sqlite3_bind_int64(st, 1, now_ms);
+        int rc = sqlite3_step(st);
+        *found = rc == SQLITE_ROW;
+        if (*found) {
+                out->id = sqlite3_column_int64(st, 0);
+                out->event = db_column_strdup(st, 1);
+                out->body = db_column_strdup(st, 2);
+                out->attempts = sqlite3_column_int(st, 3);
+        }
+        sqlite3_reset(st);
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+                return db_fail(db, err, "reading the webhook queue");
+        return 0;
+}
+
+int db_webhook_mark(struct db *db, int64_t id, int delivered, const char *error,
+                    int64_t next_at_ms, struct err *err)
+{
+        sqlite3_stmt *st = db_stmt(
+                db,
+                "UPDATE webhook_queue SET attempts = attempts + 1, last_error = ?2, "
+                "state = CASE WHEN ?3 THEN 'delivered' WHEN ?4 < 0 THEN 'failed' "
+                "ELSE 'pending' END, "
+                "next_at_ms = CASE WHEN ?4 < 0 THEN next_at_ms ELSE ?4 END, "
+                "delivered_at = CASE WHEN ?3 THEN ?5 ELSE NULL END WHERE id = ?1",
+                err);
+        if (!st)
+                return -1;
+        char now[TIMESTAMP_LEN + 1];
+        timestamp_now(now);
+        sqlite3_bind_int64(st, 1, id);
+        db_bind_text(st, 2, error);
+        sqlite3_bind_int(st, 3, delivered);
+        sqlite3_bind_int64(st, 4, next_at_ms);
+        db_bind_text(st, 5, now);
+        return step_done(db, st, err, "recording a webhook delivery");
+}
+
+int db_webhook_count(struct db *db, const char *state, int64_t *n, struct err *err)
+{
+        sqlite3_stmt *st =
+                db_stmt(db, "SELECT count(*) FROM webhook_queue WHERE state = ?1", err);
+        if (!st)
+                return -1;
+        db_bind_text(st, 1, state);
+        int rc = sqlite3_step(st);
+        *n = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+        sqlite3_reset(st);
+        if (rc != SQLITE_ROW)
+                return db_fail(db, err, "counting webhooks");
+        return 0;
+}
