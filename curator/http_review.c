@@ -3,6 +3,7 @@
  * ownership and state; these handlers check role and scope first and map
  * its answers to HTTP statuses. */
 #include <cjson/cJSON.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
