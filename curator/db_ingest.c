@@ -11,10 +11,11 @@ static const char SQL_SESSION_INSERT[] =
         "INSERT INTO sessions(id, format, scope, source, created_at) VALUES (?, ?, ?, ?, ?)"
         " ON CONFLICT(id) DO NOTHING";
 static const char SQL_SESSION_REFRESH[] =
-        "UPDATE sessions SET"
-        " events = (SELECT count(*) FROM events WHERE session_id = ?1),"
-        " first_ts = (SELECT min(ts) FROM events WHERE session_id = ?1),"
-        " last_ts = (SELECT max(ts) FROM events WHERE session_id = ?1),"
+        "UPDATE sessions SET events = events + ?7,"
+        " first_ts = CASE WHEN ?8 IS NOT NULL AND (first_ts IS NULL OR ?8 < first_ts)"
+        " THEN ?8 ELSE first_ts END,"
+        " last_ts = CASE WHEN ?9 IS NOT NULL AND (last_ts IS NULL OR ?9 > last_ts)"
+        " THEN ?9 ELSE last_ts END,"
         " cwd = coalesce(cwd, ?2), git_branch = coalesce(git_branch, ?3),"
         " agent = coalesce(agent, ?4), outcome = coalesce(?5, outcome),"
         " findings = findings + ?6"
@@ -89,6 +90,7 @@ int db_session_ensure(struct db *db, const struct db_session_row *s, int *create
 
 int db_session_refresh(struct db *db, const char *id, const char *cwd, const char *git_branch,
                        const char *agent, const char *outcome, int64_t findings,
+                       int64_t new_events, const char *first_ts, const char *last_ts,
                        struct err *err)
 {
         sqlite3_stmt *st = db_stmt(db, SQL_SESSION_REFRESH, err);
@@ -100,6 +102,9 @@ int db_session_refresh(struct db *db, const char *id, const char *cwd, const cha
         db_bind_text(st, 4, agent);
         db_bind_text(st, 5, outcome);
         sqlite3_bind_int64(st, 6, findings);
+        sqlite3_bind_int64(st, 7, new_events);
+        db_bind_text(st, 8, first_ts);
+        db_bind_text(st, 9, last_ts);
         return step_done(db, st, err, "updating a session");
 }
 

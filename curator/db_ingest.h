@@ -35,9 +35,12 @@ int db_ingest_run_finish(struct db *db, int64_t run_id, const struct ingest_stat
 /* Inserts the session if absent; *created is 1 if it was new. */
 int db_session_ensure(struct db *db, const struct db_session_row *s, int *created,
                       struct err *err);
-/* Refreshes a session's derived columns after a file added events to it. */
+/* Adds what a file brought to a session: new_events to its count, the
+ * file's time range to its range, findings, and the first seen cwd, branch
+ * and agent, the last outcome. */
 int db_session_refresh(struct db *db, const char *id, const char *cwd, const char *git_branch,
                        const char *agent, const char *outcome, int64_t findings,
+                       int64_t new_events, const char *first_ts, const char *last_ts,
                        struct err *err);
 /* Inserts an event unless (session, event id) is stored; *inserted says
  * which. A stored event whose time was NULL (a queued user.* event) takes

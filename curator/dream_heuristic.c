@@ -15,6 +15,7 @@
 
 #include "config.h"
 #include "dream.h"
+#include "strmap.h"
 #include "sha256.h"
 #include "textsim.h"
 #include "timestamp.h"
@@ -502,44 +503,82 @@ static void list_merge(struct memory_list_str *into, const struct memory_list_st
                 memory_list_add(into, from->v[i]);
 }
 
-/* Merges similar candidates into clusters; the head of a cluster is its
- * strongest member (cue > correction > lesson > weak), most words, latest. */
+/* Folds candidate b into the cluster headed by a; the head keeps the
+ * strongest text (cue > correction > lesson > weak, then more words). */
+static void merge_into(struct cand *a, struct cand *b, int ai)
+{
+        int b_better = b->kind > a->kind || (b->kind == a->kind && b->words.n > a->words.n);
+        if (b_better) {
+                char *t = a->text;
+                a->text = b->text;
+                b->text = t;
+                struct wordset w = a->words;
+                a->words = b->words;
+                b->words = w;
+                enum cand_kind k = a->kind;
+                a->kind = b->kind;
+                b->kind = k;
+        }
+        list_merge(&a->evidence, &b->evidence);
+        list_merge(&a->sessions, &b->sessions);
+        a->satisfied += b->satisfied;
+        a->failed += b->failed;
+        if (b->last_seq > a->last_seq)
+                a->last_seq = b->last_seq;
+        b->merged_into = ai;
+}
+
+/* Words held by more than this many candidates say nothing about similarity. */
+static size_t max_df_for(size_t n)
+{
+        return n / 20 > 64 ? n / 20 : 64;
+}
+
+/* Merges similar candidates into clusters, in candidate order. Strong
+ * candidates (cues, corrections, lessons) cluster with each other; a weak
+ * statement only ever joins a strong cluster (it reinforces, never leads).
+ * Similar pairs are found through an inverted word index and exact word-set
+ * keys, so the cost grows with the candidates, not with their pairs. */
 static void cluster(struct cands *cs)
 {
-        for (size_t i = 0; i < cs->n; i++) {
-                if (cs->v[i].merged_into >= 0)
-                        continue;
-                for (size_t j = i + 1; j < cs->n; j++) {
-                        if (cs->v[j].merged_into >= 0)
+        struct word_index ix;
+        struct strmap exact = STRMAP_INIT;
+        struct buf key = BUF_INIT;
+        size_t *cand = NULL, cap = 0;
+        size_t max_df = max_df_for(cs->n);
+        word_index_init(&ix);
+        for (int pass = 0; pass < 2; pass++) {
+                for (size_t i = 0; i < cs->n; i++) {
+                        struct cand *b = &cs->v[i];
+                        if ((b->kind == CAND_WEAK) != (pass == 1))
                                 continue;
-                        if (cs->v[i].forget != cs->v[j].forget)
+                        textsim_key(&b->words, &key);
+                        buf_addf(&key, "|%d", b->forget);
+                        size_t head = (size_t)(uintptr_t)strmap_get(&exact, key.ptr);
+                        if (head) {
+                                merge_into(&cs->v[head - 1], b, (int)(head - 1));
                                 continue;
-                        if (!similar(&cs->v[i].words, &cs->v[j].words))
-                                continue;
-                        struct cand *a = &cs->v[i], *b = &cs->v[j];
-                        int b_better = b->kind > a->kind ||
-                                       (b->kind == a->kind && b->words.n > a->words.n);
-                        if (b_better) {
-                                /* b leads the cluster: swap texts so index i stays the head */
-                                char *t = a->text;
-                                a->text = b->text;
-                                b->text = t;
-                                struct wordset w = a->words;
-                                a->words = b->words;
-                                b->words = w;
-                                enum cand_kind k = a->kind;
-                                a->kind = b->kind;
-                                b->kind = k;
                         }
-                        list_merge(&a->evidence, &b->evidence);
-                        list_merge(&a->sessions, &b->sessions);
-                        a->satisfied += b->satisfied;
-                        a->failed += b->failed;
-                        if (b->last_seq > a->last_seq)
-                                a->last_seq = b->last_seq;
-                        b->merged_into = (int)i;
+                        size_t n = word_index_candidates(&ix, &b->words, max_df, &cand, &cap);
+                        for (size_t k = 0; k < n; k++) {
+                                struct cand *a = &cs->v[cand[k]];
+                                if (a->merged_into >= 0 || a->forget != b->forget ||
+                                    !similar(&a->words, &b->words))
+                                        continue;
+                                merge_into(a, b, (int)cand[k]);
+                                word_index_add(&ix, cand[k], &a->words);
+                                break;
+                        }
+                        if (b->merged_into >= 0 || pass == 1)
+                                continue;
+                        word_index_add(&ix, i, &b->words);
+                        strmap_put(&exact, key.ptr, (void *)(uintptr_t)(i + 1));
                 }
         }
+        free(cand);
+        buf_free(&key);
+        strmap_free(&exact);
+        word_index_free(&ix);
 }
 
 static double confidence_of(const struct cand *c)
@@ -676,8 +715,14 @@ int dream_heuristic_propose(void *ctx, const struct dream_input *in, struct drea
         /* 3. against what the scope already remembers */
         struct wordset *mw = xcalloc(in->nmemories ? in->nmemories : 1, sizeof(*mw));
         char *touched = xcalloc(in->nmemories ? in->nmemories : 1, 1);
-        for (size_t m = 0; m < in->nmemories; m++)
+        struct word_index mix;
+        word_index_init(&mix);
+        for (size_t m = 0; m < in->nmemories; m++) {
                 textsim_words(in->memories[m].text ? in->memories[m].text : "", &mw[m]);
+                word_index_add(&mix, m, &mw[m]);
+        }
+        size_t *near = NULL, near_cap = 0;
+        size_t mem_max_df = max_df_for(in->nmemories);
         struct buf why = BUF_INIT;
         for (size_t i = 0; i < cs.n; i++) {
                 struct cand *c = &cs.v[i];
@@ -685,7 +730,10 @@ int dream_heuristic_propose(void *ctx, const struct dream_input *in, struct drea
                         continue; /* weak statements only ever reinforce a cue */
                 size_t best = SIZE_MAX;
                 double best_sim = 0;
-                for (size_t m = 0; m < in->nmemories; m++) {
+                size_t nnear = word_index_candidates(&mix, &c->words, mem_max_df, &near,
+                                                     &near_cap);
+                for (size_t k = 0; k < nnear; k++) {
+                        size_t m = near[k];
                         double s = textsim_jaccard(&c->words, &mw[m]);
                         double cont = textsim_containment(&c->words, &mw[m]);
                         if (cont > s && c->words.n >= 3 && mw[m].n >= 3)
@@ -792,6 +840,8 @@ int dream_heuristic_propose(void *ctx, const struct dream_input *in, struct drea
                 h->confidence = 0.5;
         }
         buf_free(&why);
+        free(near);
+        word_index_free(&mix);
         for (size_t m = 0; m < in->nmemories; m++)
                 wordset_free(&mw[m]);
         free(mw);

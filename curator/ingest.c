@@ -210,7 +210,9 @@ static int is_blank(const char *s, size_t len)
 /* What one file did to one session, applied when the file commits. */
 struct file_session {
         char *id, *cwd, *git_branch, *agent, *outcome; /* owned */
-        int64_t findings;
+        int64_t findings, new_events;
+        int64_t first_ms, last_ms; /* time range of the file's events; valid if has_ts */
+        int has_ts;
 };
 
 struct ingest {
@@ -475,6 +477,13 @@ static struct file_session *touch_session(struct ingest *ing, struct file_ctx *f
                 free(fs->outcome);
                 fs->outcome = xstrdup(ev->outcome);
         }
+        if (ev->has_ts) {
+                if (!fs->has_ts || ev->ts_ms < fs->first_ms)
+                        fs->first_ms = ev->ts_ms;
+                if (!fs->has_ts || ev->ts_ms > fs->last_ms)
+                        fs->last_ms = ev->ts_ms;
+                fs->has_ts = 1;
+        }
         return fs;
 }
 
@@ -557,8 +566,6 @@ static int ingest_line(struct ingest *ing, struct file_ctx *fc, uint64_t lineno,
                         return -1;
                 tool_input = ing->tool_input.ptr;
         }
-        fs->findings += findings;
-        ing->st.findings += (uint64_t)findings;
 
         char ts[TIMESTAMP_LEN + 1];
         if (ev->has_ts)
@@ -585,10 +592,15 @@ static int ingest_line(struct ingest *ing, struct file_ctx *fc, uint64_t lineno,
         int inserted = 0;
         if (db_event_insert(ing->db, &row, &inserted, err) < 0)
                 return -1;
-        if (inserted)
+        if (inserted) {
                 ing->st.events++;
-        else
+                fs->new_events++;
+                /* findings count what was redacted in stored events, not in duplicates */
+                fs->findings += findings;
+                ing->st.findings += (uint64_t)findings;
+        } else {
                 ing->st.duplicates++;
+        }
         return 0;
 }
 
@@ -598,8 +610,15 @@ static int commit_sessions(struct ingest *ing, struct err *err)
                 struct file_session *fs = ing->file_sessions.slots[i].value;
                 if (!ing->file_sessions.slots[i].key || !fs)
                         continue;
+                char first[TIMESTAMP_LEN + 1], last[TIMESTAMP_LEN + 1];
+                if (fs->has_ts) {
+                        timestamp_format(fs->first_ms, first);
+                        timestamp_format(fs->last_ms, last);
+                }
                 if (db_session_refresh(ing->db, fs->id, fs->cwd, fs->git_branch, fs->agent,
-                                       fs->outcome, fs->findings, err) < 0)
+                                       fs->outcome, fs->findings, fs->new_events,
+                                       fs->has_ts ? first : NULL, fs->has_ts ? last : NULL,
+                                       err) < 0)
                         return -1;
         }
         return 0;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "strmap.h"
 
 static const char *const stopwords[] = {
         "a", "about", "after", "again", "all", "also", "am", "an", "and", "any", "are", "as",
@@ -165,4 +166,93 @@ double textsim_containment(const struct wordset *a, const struct wordset *b)
 int textsim_has(const struct wordset *s, const char *word)
 {
         return bsearch(&word, s->w, s->n, sizeof(*s->w), cmp_str) != NULL;
+}
+
+struct word_posting {
+        size_t *ids;
+        size_t n, cap;
+};
+
+void word_index_init(struct word_index *ix)
+{
+        ix->words = xcalloc(1, sizeof(*ix->words));
+        ix->ids = 0;
+}
+
+void word_index_free(struct word_index *ix)
+{
+        if (!ix->words)
+                return;
+        for (size_t i = 0; i < ix->words->cap; i++) {
+                struct word_posting *p = ix->words->slots[i].value;
+                if (ix->words->slots[i].key && p) {
+                        free(p->ids);
+                        free(p);
+                }
+        }
+        strmap_free(ix->words);
+        free(ix->words);
+        ix->words = NULL;
+}
+
+void word_index_add(struct word_index *ix, size_t id, const struct wordset *w)
+{
+        for (size_t i = 0; i < w->n; i++) {
+                struct word_posting *p = strmap_get(ix->words, w->w[i]);
+                if (!p) {
+                        p = xcalloc(1, sizeof(*p));
+                        strmap_put(ix->words, w->w[i], p);
+                }
+                if (p->n && p->ids[p->n - 1] == id)
+                        continue;
+                if (p->n == p->cap) {
+                        p->cap = p->cap ? p->cap * 2 : 4;
+                        p->ids = xrealloc(p->ids, p->cap * sizeof(*p->ids));
+                }
+                p->ids[p->n++] = id;
+        }
+        if (id + 1 > ix->ids)
+                ix->ids = id + 1;
+}
+
+static int cmp_size(const void *a, const void *b)
+{
+        size_t x = *(const size_t *)a, y = *(const size_t *)b;
+        return x < y ? -1 : x > y;
+}
+
+size_t word_index_candidates(const struct word_index *ix, const struct wordset *w,
+                             size_t max_df, size_t **out, size_t *cap)
+{
+        size_t n = 0;
+        for (size_t i = 0; i < w->n; i++) {
+                const struct word_posting *p = strmap_get(ix->words, w->w[i]);
+                if (!p || p->n > max_df)
+                        continue;
+                if (n + p->n > *cap) {
+                        *cap = (n + p->n) * 2;
+                        *out = xrealloc(*out, *cap * sizeof(**out));
+                }
+                memcpy(*out + n, p->ids, p->n * sizeof(**out));
+                n += p->n;
+        }
+        if (!n)
+                return 0;
+        qsort(*out, n, sizeof(**out), cmp_size);
+        size_t u = 1;
+        for (size_t i = 1; i < n; i++) {
+                if ((*out)[i] != (*out)[u - 1])
+                        (*out)[u++] = (*out)[i];
+        }
+        return u;
+}
+
+void textsim_key(const struct wordset *w, struct buf *out)
+{
+        buf_reset(out);
+        for (size_t i = 0; i < w->n; i++) {
+                if (i)
+                        buf_addc(out, ' ');
+                buf_adds(out, w->w[i]);
+        }
 }

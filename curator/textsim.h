@@ -6,6 +6,10 @@
 
 #include <stddef.h>
 
+#include "buf.h"
+
+struct strmap;
+
 struct wordset {
         char **w;   /* owned, each owned; sorted, unique */
         size_t n, cap;
@@ -22,4 +26,23 @@ double textsim_containment(const struct wordset *a, const struct wordset *b);
 int textsim_has(const struct wordset *s, const char *word);
 void wordset_free(struct wordset *s);
 
+
+/* An inverted index from words to the ids of the word sets holding them, so
+ * similar sets are found through shared words, not by comparing all pairs. */
+struct word_index {
+        struct strmap *words; /* owned: word → struct word_posting* (owned) */
+        size_t ids;           /* one more than the largest id added */
+};
+
+void word_index_init(struct word_index *ix);
+void word_index_free(struct word_index *ix);
+/* Adds id under each word of w. */
+void word_index_add(struct word_index *ix, size_t id, const struct wordset *w);
+/* Fills out (a reusable buffer; *cap is its size) with the ids, ascending and
+ * unique, that share a word with w, ignoring words held by more than max_df
+ * ids (words that common say nothing about similarity). Returns the count. */
+size_t word_index_candidates(const struct word_index *ix, const struct wordset *w,
+                             size_t max_df, size_t **out, size_t *cap);
+/* The words of w joined by spaces: equal keys mean equal word sets. */
+void textsim_key(const struct wordset *w, struct buf *out);
 #endif

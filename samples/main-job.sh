@@ -30,9 +30,36 @@ step "Dream: propose memory diffs from the new events, one per scope (rules appl
         "$CURATOR" dream
 step "Dream again: nothing new since the last pass, so nothing is proposed" \
         "$CURATOR" dream
+step "Who may approve what: principals, a group, and OWNERS in the store" \
+        sh -c "'$CURATOR' principals add root --role admin && '$CURATOR' principals add priya --role owner &&
+               '$CURATOR' principals add sam --role owner --scopes support && '$CURATOR' groups add shop-team priya &&
+               printf '* @admins\nmemories/shop/ @shop-team\nmemories/support/ sam\n' | '$CURATOR' owners set - --as root"
+step "The review queue" \
+        "$CURATOR" review list
+SHOP=$(sqlite3 "$CURATOR_HOME/curator.db" "select id from diffs where scope='shop' and state='pending'")
+SUPPORT=$(sqlite3 "$CURATOR_HOME/curator.db" "select id from diffs where scope='support' and state='pending'")
+step "A knowledge owner reads the shop diff: each hunk against the store, with its evidence" \
+        "$CURATOR" review show "$SHOP"
+step "Ownership is enforced: sam may not approve shop's memories" \
+        sh -c "'$CURATOR' review approve $SHOP --hunks 1 --as sam || true"
+step "priya approves three hunks: one commit, authored by her" \
+        "$CURATOR" review approve "$SHOP" --hunks 1,2,3 --as priya
+step "...and rejects one with a reason: it never reaches the store" \
+        "$CURATOR" review reject "$SHOP" --hunks 4 --as priya --reason "one-off branch name"
+step "sam approves the whole support diff" \
+        "$CURATOR" review approve "$SUPPORT" --as sam
+step "The store's log: commits with Diff-Id, Dream-Run, Evidence and Approved-By trailers" \
+        "$CURATOR" memories log --limit 3
+step "Memories in the store" \
+        "$CURATOR" memories list
+FIRST=$("$CURATOR" memories list --scope shop --json | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["memories"][0]["id"])')
+step "One memory file, exactly as stored in git (front matter: owner, retention, expiry, sources)" \
+        "$CURATOR" memories show "$FIRST"
 step "The git memory store and its index agree" \
         "$CURATOR" store verify
-step "Memories in the store (reviewed memories land here)" \
-        "$CURATOR" memories list
+step "The audit log, hash-chained" \
+        "$CURATOR" audit list
+step "...and verified" \
+        "$CURATOR" audit verify
 echo
 echo "main job done: home at $CURATOR_HOME"

@@ -17,6 +17,7 @@ now() { date +%s.%N; }
 # SQLite alone: .import the lines, then extract the same columns with
 # json_extract into a table shaped like curator's events (same unique key).
 rm -f "$OUT/sqlite.db"*
+US=$(printf '\037')   # a unit separator: never in JSON text, so each line is one field
 t0=$(now)
 sqlite3 "$OUT/sqlite.db" <<SQL >/dev/null
 PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;
@@ -26,16 +27,16 @@ CREATE TABLE events(seq INTEGER PRIMARY KEY, session_id TEXT NOT NULL, event_id 
   tool_use_id TEXT, tool_input TEXT, is_error INTEGER, raw TEXT NOT NULL,
   UNIQUE(session_id, event_id));
 .mode ascii
-.separator "\x1f" "\n"
+.separator "$US" "\n"
 .import $DATA.$N lines
 BEGIN;
-INSERT INTO events(session_id, event_id, position, type, role, ts, text, tool_name, tool_use_id, tool_input, is_error, raw)
+INSERT OR IGNORE INTO events(session_id, event_id, position, type, role, ts, text, tool_name, tool_use_id, tool_input, is_error, raw)
 SELECT 'sesn_bench', json_extract(line, '\$.id'), rowid, json_extract(line, '\$.type'),
        CASE WHEN json_extract(line, '\$.type') LIKE 'user.%' THEN 'user' ELSE 'assistant' END,
        json_extract(line, '\$.processed_at'), json_extract(line, '\$.content[0].text'),
        json_extract(line, '\$.name'), json_extract(line, '\$.tool_use_id'),
        json(json_extract(line, '\$.input')), coalesce(json_extract(line, '\$.is_error'), 0), line
-FROM lines ON CONFLICT DO NOTHING;
+FROM lines;
 COMMIT;
 DROP TABLE lines;
 SQL
