@@ -13,6 +13,7 @@
 #include "home.h"
 #include "rules.h"
 #include "store.h"
+#include "strmap.h"
 #include "textsim.h"
 #include "timestamp.h"
 
@@ -123,19 +124,6 @@ static int check_hunk(const struct rules_set *rules, struct dream_hunk *h, struc
         return 0;
 }
 
-static int same_fact(const char *a, const char *b, double threshold)
-{
-        if (!a || !b)
-                return 0;
-        struct wordset wa = {0}, wb = {0};
-        textsim_words(a, &wa);
-        textsim_words(b, &wb);
-        double j = textsim_jaccard(&wa, &wb);
-        wordset_free(&wa);
-        wordset_free(&wb);
-        return j >= threshold;
-}
-
 static void move_hunk(struct dream_proposal *to, struct dream_hunk *h)
 {
         struct dream_hunk *slot = dream_proposal_add(to, h->op);
@@ -143,39 +131,94 @@ static void move_hunk(struct dream_proposal *to, struct dream_hunk *h)
         memset(h, 0, sizeof(*h));
 }
 
+/* Word sets of texts, indexed, for finding "the same fact" among many
+ * without comparing every pair. */
+struct fact_index {
+        struct wordset *w; /* owned, one per text */
+        size_t n;
+        struct word_index ix;
+};
+
+static void fact_index_build(struct fact_index *fi, const char *const *texts, size_t n)
+{
+        fi->w = xcalloc(n ? n : 1, sizeof(*fi->w));
+        fi->n = n;
+        word_index_init(&fi->ix);
+        for (size_t i = 0; i < n; i++) {
+                textsim_words(texts[i] ? texts[i] : "", &fi->w[i]);
+                word_index_add(&fi->ix, i, &fi->w[i]);
+        }
+}
+
+static void fact_index_free(struct fact_index *fi)
+{
+        for (size_t i = 0; i < fi->n; i++)
+                wordset_free(&fi->w[i]);
+        free(fi->w);
+        word_index_free(&fi->ix);
+}
+
+/* The first text of fi whose words overlap w by at least threshold
+ * (Jaccard), or -1. */
+static long fact_index_find(const struct fact_index *fi, const struct wordset *w,
+                            double threshold, size_t **buf, size_t *cap)
+{
+        size_t n = word_index_candidates(&fi->ix, w, SIZE_MAX, buf, cap);
+        for (size_t k = 0; k < n; k++) {
+                if (textsim_jaccard(w, &fi->w[(*buf)[k]]) >= threshold)
+                        return (long)(*buf)[k];
+        }
+        return -1;
+}
+
 /* The diff to store: the open diff's undecided hunks (still valid at the
  * current memories) merged with the new ones, minus texts reviewers already
- * rejected. The new hunk wins where both speak of one memory or one fact. */
+ * rejected. The new hunk wins where both speak of one memory or one fact.
+ * Returns how many new hunks made it. */
 static size_t merge_proposals(struct dream_proposal *carried, struct dream_proposal *fresh,
                               const struct memory_list_str *rejected,
                               const struct store_memories *mems, struct dream_proposal *out)
 {
-        size_t kept = 0;
+        size_t kept = 0, *buf = NULL, cap = 0;
+        struct fact_index rej, old_adds;
+        fact_index_build(&rej, (const char *const *)rejected->v, rejected->n);
+        const char **old_texts = xcalloc(carried->n + 1, sizeof(*old_texts));
+        struct strmap old_by_memory = STRMAP_INIT;
+        for (size_t c = 0; c < carried->n; c++) {
+                old_texts[c] = carried->v[c].op == DREAM_ADD ? carried->v[c].new_text : NULL;
+                strmap_put(&old_by_memory, carried->v[c].memory_id, (void *)(uintptr_t)(c + 1));
+        }
+        fact_index_build(&old_adds, old_texts, carried->n);
+        struct wordset w = {0};
         for (size_t i = 0; i < fresh->n; i++) {
                 struct dream_hunk *h = &fresh->v[i];
-                int drop = 0;
-                for (size_t r = 0; r < rejected->n && !drop; r++)
-                        drop = same_fact(h->new_text, rejected->v[r], 0.8);
-                if (drop) {
+                textsim_words(h->new_text ? h->new_text : "", &w);
+                if (h->new_text && fact_index_find(&rej, &w, 0.8, &buf, &cap) >= 0) {
                         dream_hunk_clear(h);
                         continue;
                 }
-                for (size_t c = 0; c < carried->n; c++) {
-                        struct dream_hunk *old = &carried->v[c];
-                        if (!old->memory_id)
-                                continue;
-                        int same = strcmp(old->memory_id, h->memory_id) == 0 ||
-                                   (old->op == DREAM_ADD && h->op == DREAM_ADD &&
-                                    same_fact(old->new_text, h->new_text, 0.5));
-                        if (!same)
-                                continue;
-                        for (size_t e = 0; e < old->evidence.n; e++)
-                                memory_list_add(&h->evidence, old->evidence.v[e]);
-                        if (old->confidence > h->confidence)
-                                h->confidence = old->confidence;
-                        dream_hunk_clear(old);
-                }
+                long same = (long)(uintptr_t)strmap_get(&old_by_memory, h->memory_id) - 1;
+                if (same < 0 && h->op == DREAM_ADD && h->new_text)
+                        same = fact_index_find(&old_adds, &w, 0.5, &buf, &cap);
+                if (same < 0 || !carried->v[same].memory_id)
+                        continue;
+                struct dream_hunk *old = &carried->v[same];
+                for (size_t e = 0; e < old->evidence.n; e++)
+                        memory_list_add(&h->evidence, old->evidence.v[e]);
+                if (old->confidence > h->confidence)
+                        h->confidence = old->confidence;
+                dream_hunk_clear(old);
         }
+        wordset_free(&w);
+        free(buf);
+        fact_index_free(&rej);
+        fact_index_free(&old_adds);
+        strmap_free(&old_by_memory);
+        free(old_texts);
+
+        struct strmap now_by_id = STRMAP_INIT;
+        for (size_t m = 0; m < mems->n; m++)
+                strmap_put(&now_by_id, mems->v[m]->id, mems->v[m]);
         for (size_t c = 0; c < carried->n; c++) {
                 struct dream_hunk *old = &carried->v[c];
                 if (!old->memory_id)
@@ -185,11 +228,7 @@ static size_t merge_proposals(struct dream_proposal *carried, struct dream_propo
                         continue;
                 }
                 /* update/delete: refresh what it changes, or drop it if the memory is gone */
-                const struct memory *now = NULL;
-                for (size_t m = 0; m < mems->n && !now; m++) {
-                        if (strcmp(mems->v[m]->id, old->memory_id) == 0)
-                                now = mems->v[m];
-                }
+                const struct memory *now = strmap_get(&now_by_id, old->memory_id);
                 if (!now) {
                         dream_hunk_clear(old);
                         continue;
@@ -198,6 +237,7 @@ static size_t merge_proposals(struct dream_proposal *carried, struct dream_propo
                 old->old_text = xstrndup(now->body, now->body_len);
                 move_hunk(out, old);
         }
+        strmap_free(&now_by_id);
         for (size_t i = 0; i < fresh->n; i++) {
                 if (fresh->v[i].memory_id) {
                         move_hunk(out, &fresh->v[i]);
