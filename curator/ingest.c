@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <fnmatch.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -223,9 +224,7 @@ struct ingest {
         uint64_t total_bytes;
         struct strmap run_sessions;    /* every session this run touched; values unused */
         struct strmap file_sessions;   /* id → struct file_session*, per file */
-        struct event ev;
-        struct rule_findings findings;
-        struct buf text, raw, tool_input, idbuf, scope;
+        struct buf scope;
         char now[TIMESTAMP_LEN + 1];
         int failed_files;
 };
@@ -236,7 +235,6 @@ int ingest_begin(struct db *db, const struct ingest_options *opts, struct ingest
         struct ingest *ing = xcalloc(1, sizeof(*ing));
         ing->db = db;
         ing->opts = *opts;
-        ingest_event_init(&ing->ev);
         timestamp_now(ing->now);
         if (db_ingest_run_start(db, ing->now, &ing->run_id, err) < 0) {
                 free(ing);
@@ -289,13 +287,6 @@ int ingest_finish(struct ingest *ing, struct err *err)
                 buf_free(&detail);
                 buf_free(&object);
         }
-        ingest_event_reset(&ing->ev);
-        buf_free(&ing->ev.text);
-        rule_findings_free(&ing->findings);
-        buf_free(&ing->text);
-        buf_free(&ing->raw);
-        buf_free(&ing->tool_input);
-        buf_free(&ing->idbuf);
         buf_free(&ing->scope);
         file_sessions_clear(ing);
         strmap_free(&ing->run_sessions);
@@ -390,56 +381,6 @@ struct file_ctx {
         struct ingest_stats before; /* to undo the counts if the file rolls back */
 };
 
-static int reject(struct ingest *ing, struct file_ctx *fc, uint64_t lineno, const char *line,
-                  size_t len, const char *reason, struct err *err)
-{
-        ing->st.rejected++;
-        if (ing->opts.on_reject)
-                ing->opts.on_reject(ing->opts.ctx, fc->source, lineno, reason);
-        char hash[65];
-        sha256_hex(line ? line : "", line ? len : 0, hash);
-        size_t keep = line ? (len > REJECTED_KEEP_MAX ? REJECTED_KEEP_MAX : len) : 0;
-        const char *content = line;
-        /* A rejected line is still input full of secrets: keep it redacted. */
-        if (line && ing->opts.rules) {
-                size_t nf = 0;
-                int blocked = 0;
-                buf_reset(&ing->raw);
-                if (rules_scan_redact(ing->opts.rules, line, keep, &ing->raw, &nf, &blocked,
-                                      err) < 0)
-                        return -1;
-                content = ing->raw.ptr;
-                keep = ing->raw.len;
-        }
-        return db_rejected_insert(ing->db, ing->run_id, fc->source, (int64_t)lineno, reason,
-                                  content, keep, hash, ing->now, err);
-}
-
-/* Resolves the session of a parsed event; NULL (with reason) if none. */
-static const char *resolve_session(struct ingest *ing, struct file_ctx *fc, struct event *ev,
-                                   const char **reason)
-{
-        if (fc->format == INGEST_MANAGED_AGENTS) {
-                if (ing->opts.session)
-                        return ing->opts.session;
-                if (ev->session_id && *ev->session_id)
-                        return ev->session_id;
-                if (fc->stem && strncmp(fc->stem, "sesn_", 5) == 0)
-                        return fc->stem;
-                *reason = "no session id: name the file sesn_<id>.jsonl, pass --session, or "
-                          "add a \"session_id\" field";
-                return NULL;
-        }
-        if (ev->session_id && *ev->session_id)
-                return ev->session_id;
-        if (ing->opts.session)
-                return ing->opts.session;
-        if (fc->stem && *fc->stem)
-                return fc->stem;
-        *reason = "no \"sessionId\" and no file name to take it from";
-        return NULL;
-}
-
 static struct file_session *touch_session(struct ingest *ing, struct file_ctx *fc,
                                           const char *sid, const struct event *ev,
                                           struct err *err)
@@ -487,55 +428,168 @@ static struct file_session *touch_session(struct ingest *ing, struct file_ctx *f
         return fs;
 }
 
+/* ---- the pipeline: a worker prepares lines, the caller stores them -------
+ *
+ * Everything that needs no database (reading, UTF-8 checks, JSON parsing,
+ * session resolution, identity, redaction by the rules) runs on a worker
+ * thread, a batch of lines at a time; the calling thread applies the batches
+ * to SQLite in order, so a file is still one transaction and every line keeps
+ * its place. On two cores this roughly halves the wall time of a large file. */
+
+#define BATCH_LINES 256
+#define QUEUE_BATCHES 4
+
+enum prep_kind { PREP_EVENT, PREP_SKIP, PREP_REJECT };
+
+struct prepared {
+        enum prep_kind kind;
+        uint64_t lineno;
+        enum ingest_format format;  /* the file's format as decided at this line */
+        struct event ev;            /* owned (PREP_EVENT) */
+        char *sid, *event_id;       /* owned (PREP_EVENT) */
+        struct buf text, raw, tool_input; /* owned: redacted (PREP_EVENT); raw is the kept
+                                           * rejected line (PREP_REJECT) */
+        int has_tool_input;
+        int64_t findings;
+        char ts[TIMESTAMP_LEN + 1];
+        char *reason;               /* owned (PREP_REJECT) */
+        char hash[65];              /* PREP_REJECT: SHA-256 of the whole line */
+};
+
+struct batch {
+        struct prepared v[BATCH_LINES];
+        size_t n;
+        uint64_t lines, bytes; /* lines read (blank ones too) and bytes read so far */
+        int eof;               /* the last batch of the file */
+        int failed;            /* reading failed: err holds why */
+        struct err err;
+};
+
+struct pipe {
+        pthread_mutex_t mu;
+        pthread_cond_t changed;
+        struct batch *q[QUEUE_BATCHES];
+        size_t head, count;
+        int stop; /* the consumer gave up: the worker must finish */
+        /* worker inputs */
+        const struct ingest_options *opts;
+        struct line_reader *r;
+        const char *source, *stem;
+};
+
+static void prepared_clear(struct prepared *p)
+{
+        ingest_event_reset(&p->ev);
+        buf_free(&p->ev.text);
+        free(p->sid);
+        free(p->event_id);
+        free(p->reason);
+        buf_free(&p->text);
+        buf_free(&p->raw);
+        buf_free(&p->tool_input);
+        memset(p, 0, sizeof(*p));
+}
+
+static void batch_free(struct batch *b)
+{
+        if (!b)
+                return;
+        for (size_t i = 0; i < b->n; i++)
+                prepared_clear(&b->v[i]);
+        free(b);
+}
+
 /* Redacts src into dst with the rules (or copies it); counts findings. */
-static int redact_into(struct ingest *ing, const char *src, size_t len, struct buf *dst,
-                       int64_t *findings, struct err *err)
+static int redact_into(const struct rules_set *rules, const char *src, size_t len,
+                       struct buf *dst, int64_t *findings, struct err *err)
 {
         buf_reset(dst);
-        if (!ing->opts.rules) {
+        if (!rules) {
                 buf_add(dst, src, len);
                 return 0;
         }
         size_t nf = 0;
         int blocked = 0;
-        if (rules_scan_redact(ing->opts.rules, src, len, dst, &nf, &blocked, err) < 0)
+        if (rules_scan_redact(rules, src, len, dst, &nf, &blocked, err) < 0)
                 return -1;
         *findings += (int64_t)nf;
         return 0;
 }
 
-/* Stores one line. Returns 0 (stored, duplicate, skipped or rejected) or -1
- * on a database error that must roll the file back. */
-static int ingest_line(struct ingest *ing, struct file_ctx *fc, uint64_t lineno,
-                       const char *line, size_t len, struct err *err)
+/* Resolves the session of a parsed event; NULL (with reason) if none. */
+static const char *resolve_session(const struct ingest_options *opts, enum ingest_format format,
+                                   const char *stem, const struct event *ev, const char **reason)
+{
+        if (format == INGEST_MANAGED_AGENTS) {
+                if (opts->session)
+                        return opts->session;
+                if (ev->session_id && *ev->session_id)
+                        return ev->session_id;
+                if (stem && strncmp(stem, "sesn_", 5) == 0)
+                        return stem;
+                *reason = "no session id: name the file sesn_<id>.jsonl, pass --session, or "
+                          "add a \"session_id\" field";
+                return NULL;
+        }
+        if (ev->session_id && *ev->session_id)
+                return ev->session_id;
+        if (opts->session)
+                return opts->session;
+        if (stem && *stem)
+                return stem;
+        *reason = "no \"sessionId\" and no file name to take it from";
+        return NULL;
+}
+
+/* Makes p a rejection of line (NULL for a line too long to keep) for reason. */
+static int prepare_reject(const struct ingest_options *opts, struct prepared *p,
+                          const char *line, size_t len, const char *reason, struct err *err)
+{
+        ingest_event_reset(&p->ev);
+        p->kind = PREP_REJECT;
+        p->reason = xstrdup(reason);
+        sha256_hex(line ? line : "", line ? len : 0, p->hash);
+        if (!line)
+                return 0;
+        size_t keep = len > REJECTED_KEEP_MAX ? REJECTED_KEEP_MAX : len;
+        /* A rejected line is still input full of secrets: keep it redacted. */
+        int64_t unused = 0;
+        return redact_into(opts->rules, line, keep, &p->raw, &unused, err);
+}
+
+/* Prepares one line of the file (all but the database work). Returns -1 only
+ * when the rules engine fails (the file cannot be stored safely). */
+static int prepare_line(const struct ingest_options *opts, enum ingest_format *format,
+                        const char *stem, uint64_t lineno, const char *line, size_t len,
+                        struct prepared *p, struct err *err)
 {
         struct err why;
+        p->lineno = lineno;
         long bad = utf8_first_invalid((const unsigned char *)line, len);
         if (bad >= 0) {
                 err_set(&why, "invalid UTF-8 at byte %ld", bad + 1);
-                return reject(ing, fc, lineno, line, len, why.msg, err);
+                return prepare_reject(opts, p, line, len, why.msg, err);
         }
-        struct event *ev = &ing->ev;
-        ingest_event_reset(ev);
-        if (fc->format == INGEST_AUTO) {
-                fc->format = ingest_detect_line(line, len);
-        }
-        if (ingest_parse_line(line, len, fc->format, ev, &why) < 0)
-                return reject(ing, fc, lineno, line, len, why.msg, err);
+        if (*format == INGEST_AUTO)
+                *format = ingest_detect_line(line, len);
+        p->format = *format;
+        struct event *ev = &p->ev;
+        if (ingest_parse_line(line, len, *format, ev, &why) < 0)
+                return prepare_reject(opts, p, line, len, why.msg, err);
         if (ev->skip) {
-                ing->st.skipped++;
+                p->kind = PREP_SKIP;
+                ingest_event_reset(ev);
                 return 0;
         }
         const char *reason = NULL;
-        const char *sid = resolve_session(ing, fc, ev, &reason);
+        const char *sid = resolve_session(opts, *format, stem, ev, &reason);
         if (!sid)
-                return reject(ing, fc, lineno, line, len, reason, err);
-        struct file_session *fs = touch_session(ing, fc, sid, ev, err);
-        if (!fs)
-                return -1;
-
-        const char *event_id = ev->event_id;
-        if (!event_id) {
+                return prepare_reject(opts, p, line, len, reason, err);
+        p->kind = PREP_EVENT;
+        p->sid = xstrdup(sid);
+        if (ev->event_id) {
+                p->event_id = xstrdup(ev->event_id);
+        } else {
                 /* No id of its own: identity from session, position and content. */
                 struct sha256 h;
                 unsigned char d[32];
@@ -548,45 +602,151 @@ static int ingest_line(struct ingest *ing, struct file_ctx *fc, uint64_t lineno,
                 sha256_update(&h, line, len);
                 sha256_final(&h, d);
                 sha256_digest_hex(d, hex);
-                buf_reset(&ing->idbuf);
-                buf_addf(&ing->idbuf, "h:%.32s", hex);
-                event_id = ing->idbuf.ptr;
+                struct buf id = BUF_INIT;
+                buf_addf(&id, "h:%.32s", hex);
+                p->event_id = buf_detach(&id, NULL);
         }
-
-        int64_t findings = 0;
-        if (redact_into(ing, ev->text.ptr ? ev->text.ptr : "", ev->text.len, &ing->text,
-                        &findings, err) < 0 ||
-            redact_into(ing, line, len, &ing->raw, &findings, err) < 0)
+        if (redact_into(opts->rules, ev->text.ptr ? ev->text.ptr : "", ev->text.len, &p->text,
+                        &p->findings, err) < 0 ||
+            redact_into(opts->rules, line, len, &p->raw, &p->findings, err) < 0)
                 return -1;
-        const char *tool_input = ev->tool_input;
-        if (tool_input) {
+        if (ev->tool_input) {
                 int64_t unused = 0;
-                if (redact_into(ing, tool_input, strlen(tool_input), &ing->tool_input, &unused,
-                                err) < 0)
+                if (redact_into(opts->rules, ev->tool_input, strlen(ev->tool_input),
+                                &p->tool_input, &unused, err) < 0)
                         return -1;
-                tool_input = ing->tool_input.ptr;
+                p->has_tool_input = 1;
         }
-
-        char ts[TIMESTAMP_LEN + 1];
         if (ev->has_ts)
-                timestamp_format(ev->ts_ms, ts);
+                timestamp_format(ev->ts_ms, p->ts);
+        return 0;
+}
+
+static void pipe_push(struct pipe *pp, struct batch *b)
+{
+        pthread_mutex_lock(&pp->mu);
+        while (pp->count == QUEUE_BATCHES && !pp->stop)
+                pthread_cond_wait(&pp->changed, &pp->mu);
+        if (pp->stop) {
+                pthread_mutex_unlock(&pp->mu);
+                batch_free(b);
+                return;
+        }
+        pp->q[(pp->head + pp->count) % QUEUE_BATCHES] = b;
+        pp->count++;
+        pthread_cond_broadcast(&pp->changed);
+        pthread_mutex_unlock(&pp->mu);
+}
+
+static struct batch *pipe_pop(struct pipe *pp)
+{
+        pthread_mutex_lock(&pp->mu);
+        while (pp->count == 0)
+                pthread_cond_wait(&pp->changed, &pp->mu);
+        struct batch *b = pp->q[pp->head];
+        pp->head = (pp->head + 1) % QUEUE_BATCHES;
+        pp->count--;
+        pthread_cond_broadcast(&pp->changed);
+        pthread_mutex_unlock(&pp->mu);
+        return b;
+}
+
+static int pipe_stopped(struct pipe *pp)
+{
+        pthread_mutex_lock(&pp->mu);
+        int stop = pp->stop;
+        pthread_mutex_unlock(&pp->mu);
+        return stop;
+}
+
+/* The worker: reads the file and prepares its lines, batch by batch. */
+static void *pipe_worker(void *arg)
+{
+        struct pipe *pp = arg;
+        enum ingest_format format = pp->opts->format;
+        struct batch *b = xcalloc(1, sizeof(*b));
+        const char *line;
+        size_t len;
+        int too_long, rc;
+        uint64_t lines = 0;
+        while ((rc = reader_next(pp->r, &line, &len, &too_long, &b->err, pp->source)) == 1) {
+                lines++;
+                if (too_long || !is_blank(line, len)) {
+                        struct prepared *p = &b->v[b->n++];
+                        int prc;
+                        if (too_long) {
+                                struct err why;
+                                err_set(&why, "line is %zu bytes, over the %u-byte limit", len,
+                                        CURATOR_MAX_LINE);
+                                p->lineno = pp->r->lineno;
+                                prc = prepare_reject(pp->opts, p, NULL, 0, why.msg, &b->err);
+                        } else {
+                                prc = prepare_line(pp->opts, &format, pp->stem, pp->r->lineno,
+                                                   line, len, p, &b->err);
+                        }
+                        if (prc < 0) {
+                                err_wrap(&b->err, "%s:%llu", pp->source,
+                                         (unsigned long long)pp->r->lineno);
+                                rc = -1;
+                                break;
+                        }
+                }
+                if (b->n == BATCH_LINES) {
+                        b->lines = lines;
+                        b->bytes = pp->r->bytes;
+                        pipe_push(pp, b);
+                        if (pipe_stopped(pp))
+                                return NULL;
+                        b = xcalloc(1, sizeof(*b));
+                }
+        }
+        b->lines = lines;
+        b->bytes = pp->r->bytes;
+        b->eof = 1;
+        b->failed = rc < 0;
+        pipe_push(pp, b);
+        return NULL;
+}
+
+/* Stores one prepared line. Returns 0 (stored, duplicate, skipped or
+ * rejected) or -1 on a database error that must roll the file back. */
+static int apply_prepared(struct ingest *ing, struct file_ctx *fc, struct prepared *p,
+                          struct err *err)
+{
+        if (p->kind == PREP_SKIP) {
+                ing->st.skipped++;
+                return 0;
+        }
+        if (p->kind == PREP_REJECT) {
+                ing->st.rejected++;
+                if (ing->opts.on_reject)
+                        ing->opts.on_reject(ing->opts.ctx, fc->source, p->lineno, p->reason);
+                return db_rejected_insert(ing->db, ing->run_id, fc->source, (int64_t)p->lineno,
+                                          p->reason, p->raw.ptr, p->raw.len, p->hash, ing->now,
+                                          err);
+        }
+        fc->format = p->format;
+        struct event *ev = &p->ev;
+        struct file_session *fs = touch_session(ing, fc, p->sid, ev, err);
+        if (!fs)
+                return -1;
         struct db_event_row row = {
-                .session_id = sid,
-                .event_id = event_id,
+                .session_id = p->sid,
+                .event_id = p->event_id,
                 .parent_id = ev->parent_id,
                 .type = ev->type,
                 .role = ev->role,
-                .ts = ev->has_ts ? ts : NULL,
-                .text = buf_cstr(&ing->text),
-                .text_len = ing->text.len,
+                .ts = ev->has_ts ? p->ts : NULL,
+                .text = buf_cstr(&p->text),
+                .text_len = p->text.len,
                 .tool_name = ev->tool_name,
                 .tool_use_id = ev->tool_use_id,
-                .tool_input = tool_input,
+                .tool_input = p->has_tool_input ? buf_cstr(&p->tool_input) : NULL,
                 .is_error = ev->is_error,
                 .is_sidechain = ev->is_sidechain,
-                .position = (int64_t)lineno,
-                .raw = buf_cstr(&ing->raw),
-                .raw_len = ing->raw.len,
+                .position = (int64_t)p->lineno,
+                .raw = buf_cstr(&p->raw),
+                .raw_len = p->raw.len,
                 .ingested_at = ing->now,
         };
         int inserted = 0;
@@ -596,8 +756,8 @@ static int ingest_line(struct ingest *ing, struct file_ctx *fc, uint64_t lineno,
                 ing->st.events++;
                 fs->new_events++;
                 /* findings count what was redacted in stored events, not in duplicates */
-                fs->findings += findings;
-                ing->st.findings += (uint64_t)findings;
+                fs->findings += p->findings;
+                ing->st.findings += (uint64_t)p->findings;
         } else {
                 ing->st.duplicates++;
         }
@@ -636,33 +796,61 @@ static int ingest_reader(struct ingest *ing, struct line_reader *r, const char *
 {
         struct file_ctx fc = {.source = source, .stem = stem, .format = ing->opts.format};
         fc.before = ing->st;
-        uint64_t bytes_before = ing->st.bytes;
+        uint64_t bytes_before = ing->st.bytes, lines_before = ing->st.lines;
         if (db_begin(ing->db, err) < 0)
                 return -1;
-        const char *line;
-        size_t len;
-        int too_long;
-        int rc;
-        while ((rc = reader_next(r, &line, &len, &too_long, err, source)) == 1) {
-                ing->st.lines++;
-                ing->st.bytes = bytes_before + r->bytes;
-                if (too_long) {
-                        struct err why;
-                        err_set(&why, "line is %zu bytes, over the %u-byte limit", len,
-                                CURATOR_MAX_LINE);
-                        if (reject(ing, &fc, r->lineno, NULL, 0, why.msg, err) < 0)
-                                goto fail;
-                        continue;
-                }
-                if (is_blank(line, len))
-                        continue;
-                if (ingest_line(ing, &fc, r->lineno, line, len, err) < 0) {
-                        err_wrap(err, "%s:%llu", source, (unsigned long long)r->lineno);
-                        goto fail;
-                }
-                if (ing->st.lines % PROGRESS_EVERY_LINES == 0)
-                        progress(ing);
+        struct pipe pp = {.opts = &ing->opts, .r = r, .source = source, .stem = stem};
+        pthread_mutex_init(&pp.mu, NULL);
+        pthread_cond_init(&pp.changed, NULL);
+        pthread_t worker;
+        if (pthread_create(&worker, NULL, pipe_worker, &pp) != 0) {
+                db_rollback(ing->db);
+                return err_set(err, "cannot start the ingest worker thread");
         }
+        int rc = 0;
+        for (;;) {
+                struct batch *b = pipe_pop(&pp);
+                for (size_t i = 0; i < b->n && rc == 0; i++) {
+                        if (apply_prepared(ing, &fc, &b->v[i], err) < 0) {
+                                err_wrap(err, "%s:%llu", source,
+                                         (unsigned long long)b->v[i].lineno);
+                                rc = -1;
+                        }
+                }
+                ing->st.lines = lines_before + b->lines;
+                ing->st.bytes = bytes_before + b->bytes;
+                int last = b->eof;
+                if (rc == 0 && b->failed) {
+                        *err = b->err;
+                        rc = -1;
+                }
+                batch_free(b);
+                if (rc == 0)
+                        progress(ing);
+                if (last)
+                        break;
+                if (rc < 0) {
+                        /* tell the worker to stop, and drain what it already queued */
+                        pthread_mutex_lock(&pp.mu);
+                        pp.stop = 1;
+                        pthread_cond_broadcast(&pp.changed);
+                        while (pp.count) {
+                                batch_free(pp.q[pp.head]);
+                                pp.head = (pp.head + 1) % QUEUE_BATCHES;
+                                pp.count--;
+                        }
+                        pthread_mutex_unlock(&pp.mu);
+                        break;
+                }
+        }
+        pthread_join(worker, NULL);
+        while (pp.count) { /* a last batch pushed while stopping */
+                batch_free(pp.q[pp.head]);
+                pp.head = (pp.head + 1) % QUEUE_BATCHES;
+                pp.count--;
+        }
+        pthread_cond_destroy(&pp.changed);
+        pthread_mutex_destroy(&pp.mu);
         if (rc < 0)
                 goto fail;
         if (commit_sessions(ing, err) < 0 || db_commit(ing->db, err) < 0)
