@@ -56,7 +56,7 @@ json_field() {
         tail -n 1 "$1" | python3 -c 'import json,sys; v=json.loads(sys.stdin.read())[sys.argv[1]]; print(json.dumps(v) if isinstance(v,(dict,list)) else v)' "$2"
 }
 
-sql() { sqlite3 -batch "$CURATOR_HOME/curator.db" "$@"; }
+sql() { sqlite3 -batch -cmd ".timeout 10000" "$CURATOR_HOME/curator.db" "$@"; }
 
 finish() {
         echo "$CHECKS checks, $FAILS failed"
