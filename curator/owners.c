@@ -6,6 +6,9 @@
 #include "buf.h"
 #include "db_store.h"
 
+/* Longer patterns are refused when OWNERS is parsed. */
+#define OWNERS_PATTERN_MAX 1024
+
 const char owners_default_text[] =
     "# Who owns which memories: CODEOWNERS syntax, the last matching line wins.\n"
     "# Owners are principal names or @group names (`curator principals add`,\n"
@@ -90,6 +93,11 @@ int owners_parse(const char *text, size_t len, const char *name, struct owners *
                 char *pat = strtok_r(line, " \t\r", &save);
                 if (!pat)
                         continue;
+                if (strlen(pat) > OWNERS_PATTERN_MAX) {
+                        err_set(err, "%s:%d: pattern is longer than %d bytes", name, lineno,
+                                OWNERS_PATTERN_MAX);
+                        goto fail;
+                }
                 for (const char *q = pat; *q; q++) {
                         if (*q == '[' && !class_end(q)) {
                                 err_set(err, "%s:%d: pattern '%s' has an unclosed '['", name,
@@ -125,18 +133,40 @@ fail:
 
 /* Glob match of pat against the whole of s: `**` crosses '/', `*` and `?`
  * do not, `[...]` is a class, `\` escapes. */
-static int glob_match(const char *pat, const char *s)
+/* Memo of glob_match results by (position in pattern, position in path):
+ * with it, matching costs at most |pattern| x |path| steps however many
+ * stars the pattern holds (a pattern of many '*' once took exponential time;
+ * found by tests/fuzz/fuzz_config). */
+struct glob_memo {
+        const char *pat0, *s0;
+        size_t cols;
+        unsigned char *known; /* 0 unknown, 1 no, 2 yes */
+};
+
+static int glob_match_m(struct glob_memo *m, const char *pat, const char *s);
+
+static int glob_match(struct glob_memo *m, const char *pat, const char *s)
+{
+        size_t at = (size_t)(pat - m->pat0) * m->cols + (size_t)(s - m->s0);
+        if (m->known[at])
+                return m->known[at] - 1;
+        int r = glob_match_m(m, pat, s);
+        m->known[at] = (unsigned char)(r + 1);
+        return r;
+}
+
+static int glob_match_m(struct glob_memo *m, const char *pat, const char *s)
 {
         while (*pat) {
                 if (pat[0] == '*' && pat[1] == '*') {
                         const char *rest = pat + 2;
                         if (*rest == '/') {
                                 /* "**" + "/" also matches no directory at all. */
-                                if (glob_match(rest + 1, s))
+                                if (glob_match(m, rest + 1, s))
                                         return 1;
                         }
                         for (const char *t = s;; t++) {
-                                if (glob_match(rest, t))
+                                if (glob_match(m, rest, t))
                                         return 1;
                                 if (!*t)
                                         return 0;
@@ -144,7 +174,7 @@ static int glob_match(const char *pat, const char *s)
                 }
                 if (*pat == '*') {
                         for (const char *t = s;; t++) {
-                                if (glob_match(pat + 1, t))
+                                if (glob_match(m, pat + 1, t))
                                         return 1;
                                 if (!*t || *t == '/')
                                         return 0;
@@ -209,12 +239,15 @@ int owners_pattern_matches(const char *pattern, const char *path)
                         break;
                 memcpy(prefix, path, i);
                 prefix[i] = '\0';
-                if (anchored) {
-                        hit = glob_match(pat, prefix);
-                } else {
+                const char *subject = prefix;
+                if (!anchored) {
                         const char *last = strrchr(prefix, '/');
-                        hit = glob_match(pat, last ? last + 1 : prefix);
+                        subject = last ? last + 1 : prefix;
                 }
+                struct glob_memo m = {pat, subject, strlen(subject) + 1, NULL};
+                m.known = xcalloc((strlen(pat) + 1) * m.cols, 1);
+                hit = glob_match(&m, pat, subject);
+                free(m.known);
         }
         free(prefix);
         free(pat);

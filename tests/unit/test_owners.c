@@ -140,9 +140,32 @@ static void test_groups(void)
         CHECK_INT(system(cmd), 0);
 }
 
+/* Regression (tests/fuzz/fuzz_config): a pattern of many stars took
+ * exponential time against a path it does not match. */
+static void test_many_stars(void)
+{
+        char pat[128] = "memor";
+        memset(pat + 5, '*', 60);
+        strcpy(pat + 65, "m");
+        CHECK(!owners_pattern_matches(pat, "memories/shop/a-very-long-memory-file-name-that-goes-on-"
+                                           "and-on-and-on-0123456789abcdef.md"));
+        CHECK(owners_pattern_matches("memor*****s/shop/**", "memories/shop/x.md"));
+        char longpat[1100];
+        memset(longpat, 'a', sizeof(longpat) - 1);
+        longpat[sizeof(longpat) - 1] = '\0';
+        struct buf text = BUF_INIT;
+        buf_addf(&text, "%s alice\n", longpat);
+        struct owners *o = NULL;
+        struct err err;
+        CHECK(owners_parse(text.ptr, text.len, "OWNERS", &o, &err) < 0);
+        CHECK(strstr(err.msg, "OWNERS:1: pattern is longer than 1024 bytes") != NULL);
+        buf_free(&text);
+}
+
 int main(void)
 {
         RUN(test_patterns);
+        RUN(test_many_stars);
         RUN(test_last_match_wins);
         RUN(test_bad_owners);
         RUN(test_groups);

@@ -1,0 +1,50 @@
+/* Fuzzes the rules engine with the shipped rule set. Properties: findings
+ * lie inside the text, sorted and not overlapping; redacting a valid JSON
+ * text keeps it valid JSON (ingest redacts raw event lines). */
+#include <cjson/cJSON.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "rules.h"
+
+static struct rules_set *rules;
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+        (void)argc;
+        (void)argv;
+        struct err err;
+        if (rules_load_default(NULL, &rules, &err) < 0) {
+                fprintf(stderr, "fuzz_rules_scan: %s\n", err.msg);
+                abort();
+        }
+        return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+        struct rule_findings f = {0};
+        struct err err;
+        if (rules_scan(rules, (const char *)data, size, &f, &err) < 0)
+                return 0;
+        for (size_t i = 0; i < f.n; i++) {
+                if (f.v[i].start > f.v[i].end || f.v[i].end > size)
+                        abort();
+                if (i && f.v[i].start < f.v[i - 1].end)
+                        abort(); /* overlapping findings were not merged */
+        }
+        cJSON *in = cJSON_ParseWithLength((const char *)data, size);
+        if (in) {
+                struct buf out = BUF_INIT;
+                rules_redact((const char *)data, size, &f, RULES_MASK_REDACTING, &out);
+                cJSON *red = cJSON_ParseWithLength(out.ptr ? out.ptr : "", out.len);
+                if (!red)
+                        abort(); /* redaction broke valid JSON */
+                cJSON_Delete(red);
+                buf_free(&out);
+                cJSON_Delete(in);
+        }
+        rule_findings_free(&f);
+        return 0;
+}
