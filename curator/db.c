@@ -55,6 +55,11 @@ int db_open(const char *path, struct db **out, struct err *err)
         return 0;
 }
 
+void db_set_busy_timeout(struct db *db, int ms)
+{
+        sqlite3_busy_timeout(db->sql, ms);
+}
+
 void db_close(struct db *db)
 {
         if (!db)

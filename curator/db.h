@@ -14,6 +14,9 @@ struct db;
  * synchronous=NORMAL, foreign keys on, a busy timeout so concurrent curator
  * processes wait for each other instead of failing. */
 int db_open(const char *path, struct db **out, struct err *err);
+/* How long a statement waits for another process's lock before failing
+ * with "database is locked" (default 10 s). */
+void db_set_busy_timeout(struct db *db, int ms);
 /* Closes the database, finalizing every cached statement. NULL is fine. */
 void db_close(struct db *db);
 

@@ -1,5 +1,6 @@
 #include "home.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -31,10 +32,25 @@ static struct home *home_new(const char *dir)
 
 static int home_load(struct home *h, struct err *err)
 {
+        /* Every command writes curator.db and its WAL: say so plainly rather
+         * than SQLite's "unable to open database file". */
+        if (access(h->dir, W_OK) != 0)
+                return err_set(err, "the curator home %s is not writable (%s): curator writes "
+                                    "curator.db, its WAL and store.git there",
+                               h->dir, strerror(errno));
         if (config_load(h->config_path, &h->cfg, err) < 0)
                 return -1;
         if (db_open(h->db_path, &h->db, err) < 0)
                 return -1;
+        const struct config_entry *bt = config_find(h->cfg, "database", "busy_timeout_ms");
+        if (bt) {
+                char *end;
+                long ms = strtol(bt->value, &end, 10);
+                if (*end || ms < 0 || ms > 3600000)
+                        return err_set(err, "%s:%d: busy_timeout_ms must be 0 to 3600000, not '%s'",
+                                       h->config_path, bt->line, bt->value);
+                db_set_busy_timeout(h->db, (int)ms);
+        }
         int applied = 0;
         return db_migrate(h->db, &applied, err);
 }
