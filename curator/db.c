@@ -116,18 +116,50 @@ char *db_column_strdup(sqlite3_stmt *st, int col)
 
 int db_begin(struct db *db, struct err *err)
 {
-        return db_exec(db, "BEGIN IMMEDIATE", err);
+        if (db->depth == 0) {
+                if (db_exec(db, "BEGIN IMMEDIATE", err) < 0)
+                        return -1;
+        } else {
+                char sql[48];
+                snprintf(sql, sizeof(sql), "SAVEPOINT level%d", db->depth);
+                if (db_exec(db, sql, err) < 0)
+                        return -1;
+        }
+        db->depth++;
+        return 0;
 }
 
 int db_commit(struct db *db, struct err *err)
 {
-        return db_exec(db, "COMMIT", err);
+        if (db->depth <= 0)
+                return err_set(err, "database %s: commit without a transaction", db->path);
+        if (db->depth == 1) {
+                /* a failed COMMIT leaves the transaction open for db_rollback */
+                if (db_exec(db, "COMMIT", err) < 0)
+                        return -1;
+        } else {
+                char sql[48];
+                snprintf(sql, sizeof(sql), "RELEASE level%d", db->depth - 1);
+                if (db_exec(db, sql, err) < 0)
+                        return -1;
+        }
+        db->depth--;
+        return 0;
 }
 
 void db_rollback(struct db *db)
 {
+        if (db->depth > 1) {
+                char sql[64];
+                snprintf(sql, sizeof(sql), "ROLLBACK TO level%d; RELEASE level%d", db->depth - 1,
+                         db->depth - 1);
+                sqlite3_exec(db->sql, sql, NULL, NULL, NULL);
+                db->depth--;
+                return;
+        }
         if (!sqlite3_get_autocommit(db->sql))
                 sqlite3_exec(db->sql, "ROLLBACK", NULL, NULL, NULL);
+        db->depth = 0;
 }
 
 static int migration_number(const char *name)

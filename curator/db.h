@@ -28,10 +28,12 @@ int db_migrate(struct db *db, int *applied, struct err *err);
 int db_schema_version(struct db *db, struct err *err);
 
 /* BEGIN IMMEDIATE: takes the write lock now, so a transaction never fails
- * half-way for want of it. */
+ * half-way for want of it. Calls nest: inside an open transaction, begin,
+ * commit and rollback work on a savepoint, so a module's transaction can run
+ * inside a caller's (which then decides for both). */
 int db_begin(struct db *db, struct err *err);
 int db_commit(struct db *db, struct err *err);
-/* Rolls back the open transaction, if any. Never fails. */
+/* Rolls back the innermost open level, if any. Never fails. */
 void db_rollback(struct db *db);
 
 #endif

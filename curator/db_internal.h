@@ -16,6 +16,7 @@ struct db {
         char *path; /* owned */
         struct db_stmt_slot *stmts;
         size_t nstmts, capstmts;
+        int depth; /* open db_begin levels: the first is BEGIN IMMEDIATE, deeper ones savepoints */
 };
 
 /* Returns a reset, cleared statement for sql, prepared once per connection and

@@ -432,10 +432,10 @@ static void split_csv(const char *s, struct memory_list_str *out)
         free(copy);
 }
 
-int review_approve(struct home *h, struct store *s, const struct rules_set *rules,
-                   int64_t diff_id, const int *want, size_t nwant, const char *principal,
-                   const struct review_edit *edits, size_t nedits, char out_commit[41],
-                   struct err *err)
+static int approve_locked(struct home *h, struct store *s, const struct rules_set *rules,
+                          int64_t diff_id, const int *want, size_t nwant, const char *principal,
+                          const struct review_edit *edits, size_t nedits, char out_commit[41],
+                          struct err *err)
 {
         struct review_diff_row d = {0};
         struct review_hunk_rows hunks = {0};
@@ -672,8 +672,9 @@ out:
         return rc;
 }
 
-int review_reject(struct home *h, struct store *s, int64_t diff_id, const int *want,
-                  size_t nwant, const char *principal, const char *reason, struct err *err)
+static int reject_locked(struct home *h, struct store *s, int64_t diff_id, const int *want,
+                         size_t nwant, const char *principal, const char *reason,
+                         struct err *err)
 {
         struct review_diff_row d = {0};
         struct review_hunk_rows hunks = {0};
@@ -739,4 +740,47 @@ out:
         review_diff_row_clear(&d);
         review_hunk_rows_free(&hunks);
         return rc;
+}
+
+/* Decisions hold the database's write lock from reading the hunks' states to
+ * recording the outcome (the store commit included), so two reviewers, in
+ * one process or several, can never both approve one hunk: the second sees
+ * it already decided. */
+int review_approve(struct home *h, struct store *s, const struct rules_set *rules,
+                   int64_t diff_id, const int *want, size_t nwant, const char *principal,
+                   const struct review_edit *edits, size_t nedits, char out_commit[41],
+                   struct err *err)
+{
+        if (db_begin(h->db, err) < 0)
+                return -1;
+        int rc = approve_locked(h, s, rules, diff_id, want, nwant, principal, edits, nedits,
+                                out_commit, err);
+        if (rc == -1) {
+                db_rollback(h->db);
+                return -1;
+        }
+        struct err cerr;
+        if (db_commit(h->db, &cerr) < 0) {
+                db_rollback(h->db);
+                *err = cerr;
+                return -1;
+        }
+        return rc;
+}
+
+int review_reject(struct home *h, struct store *s, int64_t diff_id, const int *want,
+                  size_t nwant, const char *principal, const char *reason, struct err *err)
+{
+        if (db_begin(h->db, err) < 0)
+                return -1;
+        int rc = reject_locked(h, s, diff_id, want, nwant, principal, reason, err);
+        if (rc < 0) {
+                db_rollback(h->db);
+                return -1;
+        }
+        if (db_commit(h->db, err) < 0) {
+                db_rollback(h->db);
+                return -1;
+        }
+        return 0;
 }

@@ -110,6 +110,30 @@ expect_status 1 cur review approve "$NEWD" --hunks "$UPD" --as priya
 expect_grep "conflicts with the store" "$T/err" "a moved base is a conflict"
 expect_eq "$(sql "select state from diffs where id=$NEWD")" conflicted "the diff is marked conflicted"
 
+# Two reviewers approve the same hunk at the same moment, from two processes:
+# exactly one commit lands, the other is told the hunk is already decided, and
+# the diff is not marked conflicted.
+cat >"$T/race.jsonl" <<'JSONL'
+{"id":"sevt_race1","type":"user.message","processed_at":"2026-11-21T09:00:00Z","content":[{"type":"text","text":"Remember: refunds over 200 EUR need a second approver."}]}
+JSONL
+cur ingest --quiet --scope support --session sesn_race "$T/race.jsonl"
+cur dream >/dev/null
+RACE=$(sql "select id from diffs where scope='support' and state='pending'")
+HEAD_R=$(git -C "$CURATOR_HOME/store.git" rev-parse main)
+"$CURATOR" review approve "$RACE" --hunks 1 --as sam >"$T/r1.out" 2>&1 &
+P1=$!
+"$CURATOR" review approve "$RACE" --hunks 1 --as root >"$T/r2.out" 2>&1 &
+P2=$!
+S1=0; S2=0
+wait "$P1" || S1=$?
+wait "$P2" || S2=$?
+expect_eq "$(( (S1 == 0) + (S2 == 0) ))" 1 "exactly one concurrent approval succeeds"
+cat "$T/r1.out" "$T/r2.out" >"$T/race.out"
+CHECKS=$((CHECKS + 1))
+grep -qE "already approved|is approved, not open for review" "$T/race.out" || fail "the other is not told the hunk is decided: $(cat "$T/race.out")"
+expect_eq "$(git -C "$CURATOR_HOME/store.git" rev-list --count "$HEAD_R..main")" 1 "one commit, not two"
+expect_eq "$(sql "select state from diffs where id=$RACE")" approved "the diff is approved, not conflicted"
+
 # The audit log: intact, then an altered row and a removed row are named.
 expect_status 0 cur audit verify
 expect_grep "audit log intact" "$T/out" "intact chain"

@@ -34,11 +34,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 if (i && f.v[i].start < f.v[i - 1].end)
                         abort(); /* overlapping findings were not merged */
         }
-        cJSON *in = cJSON_ParseWithLength((const char *)data, size);
+        /* The property holds for a whole JSON text: cJSON alone accepts a valid
+         * prefix followed by anything, so insist the parse consumed it all. */
+        const char *end = NULL;
+        cJSON *in = cJSON_ParseWithLengthOpts((const char *)data, size, &end, 0);
+        while (in && end < (const char *)data + size &&
+               (*end == ' ' || *end == '\n' || *end == '\r' || *end == '\t'))
+                end++;
+        if (in && end != (const char *)data + size) {
+                cJSON_Delete(in);
+                in = NULL;
+        }
         if (in) {
                 struct buf out = BUF_INIT;
                 rules_redact((const char *)data, size, &f, RULES_MASK_REDACTING, &out);
-                cJSON *red = cJSON_ParseWithLength(out.ptr ? out.ptr : "", out.len);
+                const char *rend = NULL;
+                cJSON *red = cJSON_ParseWithLengthOpts(out.ptr ? out.ptr : "", out.len, &rend, 0);
                 if (!red)
                         abort(); /* redaction broke valid JSON */
                 cJSON_Delete(red);
