@@ -96,8 +96,9 @@ static void render_json(const struct ranked *r, const int *take, size_t n,
                 buf_addf(out, ",\"budget_tokens\":%lld", (long long)bq->budget_tokens);
         else
                 buf_adds(out, ",\"budget_tokens\":null");
-        buf_addf(out, ",\"tokens\":%lld,\"total\":%zu,\"matched\":%zu,\"returned\":%zu,"
-                      "\"memories\":[",
+        buf_addf(out,
+                 ",\"tokens\":%lld,\"total\":%zu,\"matched\":%zu,\"returned\":%zu,"
+                 "\"memories\":[",
                  (long long)st->tokens, st->total, st->matched, st->returned);
         int first = 1;
         for (size_t i = 0; i < n; i++) {
@@ -235,9 +236,8 @@ void bundle_scope_free(struct bundle_scope *bs)
         free(bs);
 }
 
-int bundle_render_scope(const struct bundle_scope *bs, struct db *db,
-                        const struct bundle_query *bq, struct buf *out, struct bundle_stats *st,
-                        struct err *err)
+int bundle_render_scope(const struct bundle_scope *bs, struct db *db, const struct bundle_query *bq,
+                        struct buf *out, struct bundle_stats *st, struct err *err)
 {
         struct db_store_hits hits = {0};
         int use_hits = 0;
@@ -254,15 +254,14 @@ int bundle_render_scope(const struct bundle_scope *bs, struct db *db,
                         use_hits = 1;
                 }
         }
-        int rc = bundle_render(bs->mems.v, bs->mems.n, use_hits ? &hits : NULL, bq, bs->commit,
-                               out, st, err);
+        int rc = bundle_render(bs->mems.v, bs->mems.n, use_hits ? &hits : NULL, bq, bs->commit, out,
+                               st, err);
         db_store_hits_free(&hits);
         return rc;
 }
 
-int bundle_fetch(struct store *s, struct db *db, const struct bundle_query *bq,
-                 const char *commit, struct buf *out, char commit_out[41],
-                 struct bundle_stats *st, struct err *err)
+int bundle_fetch(struct store *s, struct db *db, const struct bundle_query *bq, const char *commit,
+                 struct buf *out, char commit_out[41], struct bundle_stats *st, struct err *err)
 {
         struct bundle_scope *bs = NULL;
         if (bundle_scope_load(s, db, commit, bq->scope, &bs, err) < 0)

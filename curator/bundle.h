@@ -62,9 +62,8 @@ int bundle_render(struct memory *const *mems, size_t n, const struct db_store_hi
  * there, searches the index when it describes that commit, and renders.
  * db is the connection to search with (the store's home's, or the caller's
  * own on another thread). commit_out gets the commit used. */
-int bundle_fetch(struct store *s, struct db *db, const struct bundle_query *bq,
-                 const char *commit, struct buf *out, char commit_out[41],
-                 struct bundle_stats *st, struct err *err);
+int bundle_fetch(struct store *s, struct db *db, const struct bundle_query *bq, const char *commit,
+                 struct buf *out, char commit_out[41], struct bundle_stats *st, struct err *err);
 
 /* The part of a fetch that costs: the memories of scope at commit, kept so
  * repeated fetches with another query or budget skip the store. */
@@ -78,8 +77,7 @@ int bundle_scope_load(struct store *s, struct db *db, const char *commit, const 
                       struct bundle_scope **out, struct err *err);
 void bundle_scope_free(struct bundle_scope *bs);
 /* Renders from a loaded scope (searching db if bs->indexed and there is a query). */
-int bundle_render_scope(const struct bundle_scope *bs, struct db *db,
-                        const struct bundle_query *bq, struct buf *out, struct bundle_stats *st,
-                        struct err *err);
+int bundle_render_scope(const struct bundle_scope *bs, struct db *db, const struct bundle_query *bq,
+                        struct buf *out, struct bundle_stats *st, struct err *err);
 
 #endif

@@ -56,4 +56,26 @@ int cmd_groups(int argc, char **argv, const struct cli *cli);
 extern const char cmd_memories_usage[], cmd_store_usage[], cmd_principals_usage[],
         cmd_groups_usage[];
 
+/* The HTTP service and what feeds the platform (cmd_serve.c, cmd_export.c). */
+int cmd_serve(int argc, char **argv, const struct cli *cli);
+int cmd_tokens(int argc, char **argv, const struct cli *cli);
+int cmd_export(int argc, char **argv, const struct cli *cli);
+int cmd_mcp(int argc, char **argv, const struct cli *cli);
+/* `curator memories fetch`: argv[0] is "fetch". */
+int cmd_memories_fetch(int argc, char **argv, const struct cli *cli);
+extern const char cmd_serve_usage[], cmd_tokens_usage[], cmd_export_usage[], cmd_mcp_usage[];
+
+/* Retention, legal holds and erasure (cmd_purge.c, cmd_forget.c). */
+int cmd_purge(int argc, char **argv, const struct cli *cli);
+int cmd_hold(int argc, char **argv, const struct cli *cli);
+int cmd_forget(int argc, char **argv, const struct cli *cli);
+extern const char cmd_purge_usage[], cmd_hold_usage[], cmd_forget_usage[];
+
+/* The Managed Agents platform: pull sessions, publish and import memory
+ * stores (cmd_platform.c). */
+int cmd_pull(int argc, char **argv, const struct cli *cli);
+int cmd_publish(int argc, char **argv, const struct cli *cli);
+int cmd_import(int argc, char **argv, const struct cli *cli);
+extern const char cmd_pull_usage[], cmd_publish_usage[], cmd_import_usage[];
+
 #endif

@@ -25,6 +25,9 @@ const char cmd_memories_usage[] =
     "  revert COMMIT --as PRINCIPAL [--json]     undo COMMIT with a new commit;\n"
     "                                            only admins or the owners of every\n"
     "                                            path it touched may\n"
+    "  fetch --scope S [--q TEXT] [--budget-tokens N] [--format json|markdown]\n"
+    "        [--commit COMMIT]                   the bundle an agent gets from\n"
+    "                                            GET /v1/memories (docs/SERVING.md)\n"
     "\n"
     "COMMIT is a commit id (full or abbreviated), HEAD, or HEAD~N.\n"
     "Exit status: 0 ok, 2 error (including a revert conflict).\n";
@@ -262,6 +265,8 @@ int cmd_memories(int argc, char **argv, const struct cli *cli)
                 return CMD_ERROR;
         }
         const char *sub = argv[1];
+        if (strcmp(sub, "fetch") == 0) /* its own flags: cmd_serve.c */
+                return cmd_memories_fetch(argc - 1, argv + 1, cli);
         struct memories_opts o;
         if (parse_opts(argc - 1, argv + 1, &o) < 0) {
                 fputs(cmd_memories_usage, stderr);

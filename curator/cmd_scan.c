@@ -18,27 +18,27 @@
 #include "rules.h"
 
 const char cmd_scan_usage[] =
-        "usage: curator [--home DIR] scan [--rules DIR] [--json] [--redact] PATH...|-\n"
-        "\n"
-        "Scans files for secrets, PII and prompt injection with the rules engine.\n"
-        "Directories are scanned recursively (binary files and symbolic links inside\n"
-        "them are skipped); '-' reads standard input. The matched text is never\n"
-        "printed.\n"
-        "\n"
-        "Options:\n"
-        "  --rules DIR  load rules from DIR (default: [rules] dir in the home's\n"
-        "               curator.conf, else the rules curator was built with)\n"
-        "  --json       one JSON object per finding per line:\n"
-        "               {\"file\",\"line\",\"start\",\"end\",\"rule\",\"family\",\"action\"}\n"
-        "  --redact     print the input with every finding replaced by\n"
-        "               [REDACTED:<rule>] instead of listing findings\n"
-        "\n"
-        "Without --json each finding is one line: FILE:LINE:START-END RULE FAMILY ACTION.\n"
-        "LINE counts from 1; START and END are 0-based byte columns in that line, END\n"
-        "exclusive (a finding spanning lines, such as a private key block, has an END\n"
-        "past the end of its first line).\n"
-        "\n"
-        "Exit status: 0 no finding, 1 findings, 2 error (unreadable file, bad rules).\n";
+    "usage: curator [--home DIR] scan [--rules DIR] [--json] [--redact] PATH...|-\n"
+    "\n"
+    "Scans files for secrets, PII and prompt injection with the rules engine.\n"
+    "Directories are scanned recursively (binary files and symbolic links inside\n"
+    "them are skipped); '-' reads standard input. The matched text is never\n"
+    "printed.\n"
+    "\n"
+    "Options:\n"
+    "  --rules DIR  load rules from DIR (default: [rules] dir in the home's\n"
+    "               curator.conf, else the rules curator was built with)\n"
+    "  --json       one JSON object per finding per line:\n"
+    "               {\"file\",\"line\",\"start\",\"end\",\"rule\",\"family\",\"action\"}\n"
+    "  --redact     print the input with every finding replaced by\n"
+    "               [REDACTED:<rule>] instead of listing findings\n"
+    "\n"
+    "Without --json each finding is one line: FILE:LINE:START-END RULE FAMILY ACTION.\n"
+    "LINE counts from 1; START and END are 0-based byte columns in that line, END\n"
+    "exclusive (a finding spanning lines, such as a private key block, has an END\n"
+    "past the end of its first line).\n"
+    "\n"
+    "Exit status: 0 no finding, 1 findings, 2 error (unreadable file, bad rules).\n";
 
 struct scan_run {
         const struct rules_set *rules;
@@ -134,11 +134,11 @@ static int looks_binary(const struct buf *b)
  * standard input ("-"). Workers fill out/errout; the main thread prints
  * them in input order, so output does not depend on scheduling. */
 struct scan_item {
-        char *path;         /* owned */
-        int from_walk;      /* found in a directory: skip binary files */
-        struct buf out;     /* for stdout */
-        struct buf errout;  /* for stderr */
-        long found;         /* findings, or -1 on error */
+        char *path;        /* owned */
+        int from_walk;     /* found in a directory: skip binary files */
+        struct buf out;    /* for stdout */
+        struct buf errout; /* for stderr */
+        long found;        /* findings, or -1 on error */
         int done;
 };
 
@@ -215,8 +215,8 @@ static void item_scan(const struct scan_run *run, struct scan_item *it)
         struct buf text = BUF_INIT;
         struct err err;
         int rc = strcmp(it->path, "-") == 0 && !it->from_walk
-                         ? read_stdin(&text, &err)
-                         : fileio_read_all(it->path, &text, NULL, &err);
+                     ? read_stdin(&text, &err)
+                     : fileio_read_all(it->path, &text, NULL, &err);
         if (rc < 0) {
                 buf_addf(&it->errout, "curator scan: %s\n", err.msg);
                 it->found = -1;
@@ -312,10 +312,10 @@ static int load_rules(const char *dir, const struct cli *cli, struct rules_set *
 int cmd_scan(int argc, char **argv, const struct cli *cli)
 {
         static const struct option opts[] = {
-                {"rules", required_argument, NULL, 'r'},
-                {"json", no_argument, NULL, 'j'},
-                {"redact", no_argument, NULL, 'R'},
-                {NULL, 0, NULL, 0},
+            {"rules", required_argument, NULL, 'r'},
+            {"json", no_argument, NULL, 'j'},
+            {"redact", no_argument, NULL, 'R'},
+            {NULL, 0, NULL, 0},
         };
         struct scan_run run = {0};
         const char *rules_dir = NULL;

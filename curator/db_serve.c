@@ -178,17 +178,17 @@ int db_webhook_next_due(struct db *db, int64_t now_ms, struct db_webhook *out, i
         return 0;
 }
 
-int db_webhook_mark(struct db *db, int64_t id, int delivered, const char *error,
-                    int64_t next_at_ms, struct err *err)
+int db_webhook_mark(struct db *db, int64_t id, int delivered, const char *error, int64_t next_at_ms,
+                    struct err *err)
 {
-        sqlite3_stmt *st = db_stmt(
-                db,
-                "UPDATE webhook_queue SET attempts = attempts + 1, last_error = ?2, "
-                "state = CASE WHEN ?3 THEN 'delivered' WHEN ?4 < 0 THEN 'failed' "
-                "ELSE 'pending' END, "
-                "next_at_ms = CASE WHEN ?4 < 0 THEN next_at_ms ELSE ?4 END, "
-                "delivered_at = CASE WHEN ?3 THEN ?5 ELSE NULL END WHERE id = ?1",
-                err);
+        sqlite3_stmt *st =
+            db_stmt(db,
+                    "UPDATE webhook_queue SET attempts = attempts + 1, last_error = ?2, "
+                    "state = CASE WHEN ?3 THEN 'delivered' WHEN ?4 < 0 THEN 'failed' "
+                    "ELSE 'pending' END, "
+                    "next_at_ms = CASE WHEN ?4 < 0 THEN next_at_ms ELSE ?4 END, "
+                    "delivered_at = CASE WHEN ?3 THEN ?5 ELSE NULL END WHERE id = ?1",
+                    err);
         if (!st)
                 return -1;
         char now[TIMESTAMP_LEN + 1];
@@ -203,8 +203,7 @@ int db_webhook_mark(struct db *db, int64_t id, int delivered, const char *error,
 
 int db_webhook_count(struct db *db, const char *state, int64_t *n, struct err *err)
 {
-        sqlite3_stmt *st =
-                db_stmt(db, "SELECT count(*) FROM webhook_queue WHERE state = ?1", err);
+        sqlite3_stmt *st = db_stmt(db, "SELECT count(*) FROM webhook_queue WHERE state = ?1", err);
         if (!st)
                 return -1;
         db_bind_text(st, 1, state);

@@ -52,8 +52,8 @@ int db_webhook_next_due(struct db *db, int64_t now_ms, struct db_webhook *out, i
                         struct err *err);
 /* Records a delivery outcome: delivered, or failed with the next try at
  * next_at_ms (or for good when next_at_ms < 0). */
-int db_webhook_mark(struct db *db, int64_t id, int delivered, const char *error,
-                    int64_t next_at_ms, struct err *err);
+int db_webhook_mark(struct db *db, int64_t id, int delivered, const char *error, int64_t next_at_ms,
+                    struct err *err);
 /* Counts deliveries in a state ("pending", "delivered", "failed"). */
 int db_webhook_count(struct db *db, const char *state, int64_t *n, struct err *err);
 void db_webhook_clear(struct db_webhook *w);

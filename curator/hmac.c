@@ -34,8 +34,7 @@ void hmac_sha256(const void *key, size_t key_len, const void *msg, size_t msg_le
         memset(pad, 0, sizeof(pad));
 }
 
-void hmac_sha256_hex(const void *key, size_t key_len, const void *msg, size_t msg_len,
-                     char hex[65])
+void hmac_sha256_hex(const void *key, size_t key_len, const void *msg, size_t msg_len, char hex[65])
 {
         unsigned char d[32];
         hmac_sha256(key, key_len, msg, msg_len, d);

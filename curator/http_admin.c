@@ -23,8 +23,9 @@ enum MHD_Result http_metrics(struct http_req *r)
         struct err err;
         struct review_filter f = {.state = "open"};
         if (review_list(r->w->home, r->w->store, &f, &arr, &err) == 0) {
-                buf_addf(&b, "# HELP curator_pending_diffs Diffs open for review.\n"
-                             "# TYPE curator_pending_diffs gauge\ncurator_pending_diffs %d\n",
+                buf_addf(&b,
+                         "# HELP curator_pending_diffs Diffs open for review.\n"
+                         "# TYPE curator_pending_diffs gauge\ncurator_pending_diffs %d\n",
                          cJSON_GetArraySize(arr));
                 cJSON_Delete(arr);
         }
@@ -87,11 +88,10 @@ enum MHD_Result http_audit_list(struct http_req *r)
 {
         if (!audit_allowed(r))
                 return http_deny(r, 403, "forbidden_scope",
-                                 "the audit log spans every scope; %s is held to %s",
-                                 r->who.name, r->who.scopes);
-        struct audit_filter f = {.action = http_query(r, "action"),
-                                 .actor = http_query(r, "actor"),
-                                 .limit = 100};
+                                 "the audit log spans every scope; %s is held to %s", r->who.name,
+                                 r->who.scopes);
+        struct audit_filter f = {
+            .action = http_query(r, "action"), .actor = http_query(r, "actor"), .limit = 100};
         if (parse_nonneg(http_query(r, "after"), &f.after_id) < 0 ||
             parse_nonneg(http_query(r, "limit"), &f.limit) < 0)
                 return http_reply_error(r, 400, "invalid_request",
@@ -106,9 +106,8 @@ enum MHD_Result http_audit_list(struct http_req *r)
         }
         cJSON *o = cJSON_CreateObject();
         int n = cJSON_GetArraySize(arr);
-        const cJSON *last = n ? cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(arr, n - 1),
-                                                                 "id")
-                              : NULL;
+        const cJSON *last =
+            n ? cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(arr, n - 1), "id") : NULL;
         cJSON_AddItemToObject(o, "rows", arr);
         if (last)
                 cJSON_AddNumberToObject(o, "next_after", last->valuedouble);
@@ -121,8 +120,8 @@ enum MHD_Result http_audit_verify(struct http_req *r)
 {
         if (!audit_allowed(r))
                 return http_deny(r, 403, "forbidden_scope",
-                                 "the audit log spans every scope; %s is held to %s",
-                                 r->who.name, r->who.scopes);
+                                 "the audit log spans every scope; %s is held to %s", r->who.name,
+                                 r->who.scopes);
         struct audit_verify_result res = {0};
         struct err err;
         if (audit_verify(r->w->home->db, &res, &err) < 0)

@@ -1,6 +1,7 @@
 /* GET /v1/memories (the agents' bundle), GET /v1/memories/{id}/history and
  * POST /v1/events (ingest over HTTP). */
 #include <cjson/cJSON.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,8 +21,8 @@ enum MHD_Result http_memories_get(struct http_req *r)
                 return http_reply_error(r, 400, "invalid_request",
                                         "scope '%s' is not a valid scope name", scope);
         if (!http_scope_ok(r, scope))
-                return http_deny(r, 403, "forbidden_scope", "%s may not read scope %s",
-                                 r->who.name, scope);
+                return http_deny(r, 403, "forbidden_scope", "%s may not read scope %s", r->who.name,
+                                 scope);
         struct bundle_query bq = {.scope = scope, .q = http_query(r, "q")};
         struct err err;
         if (bundle_parse_format(http_query(r, "format"), &bq.format, &err) < 0)
@@ -149,8 +150,8 @@ enum MHD_Result http_events_post(struct http_req *r)
          * it cannot write into another scope through the config's mapping. */
         if (r->who.scopes && !io.scope)
                 return http_deny(r, 403, "forbidden_scope",
-                                 "%s may write only to its scopes (%s): pass ?scope=",
-                                 r->who.name, r->who.scopes);
+                                 "%s may write only to its scopes (%s): pass ?scope=", r->who.name,
+                                 r->who.scopes);
         if (io.scope && !http_scope_ok(r, io.scope))
                 return http_deny(r, 403, "forbidden_scope", "%s may not write to scope %s",
                                  r->who.name, io.scope);

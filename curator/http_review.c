@@ -63,16 +63,16 @@ enum MHD_Result http_diffs_list(struct http_req *r)
         if (mine && (strcmp(mine, "1") == 0 || strcmp(mine, "true") == 0))
                 f.mine = r->who.name;
         if (f.scope && !http_scope_ok(r, f.scope))
-                return http_deny(r, 403, "forbidden_scope", "%s may not see scope %s",
-                                 r->who.name, f.scope);
+                return http_deny(r, 403, "forbidden_scope", "%s may not see scope %s", r->who.name,
+                                 f.scope);
         cJSON *arr = NULL;
         struct err err;
         if (review_list(r->w->home, r->w->store, &f, &arr, &err) < 0)
                 return http_reply_error(r, 400, "invalid_request", "%s", err.msg);
         /* Nothing outside the caller's scopes leaves the server. */
         for (int i = cJSON_GetArraySize(arr) - 1; i >= 0; i--) {
-                const cJSON *sc = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(arr, i),
-                                                                   "scope");
+                const cJSON *sc =
+                    cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(arr, i), "scope");
                 if (!cJSON_IsString(sc) || !http_scope_ok(r, sc->valuestring))
                         cJSON_DeleteItemFromArray(arr, i);
         }
@@ -86,16 +86,16 @@ enum MHD_Result http_diffs_list(struct http_req *r)
 static cJSON *load_diff(struct http_req *r, int64_t *id, enum MHD_Result *answered)
 {
         if (parse_diff_id(r->params[0], id) < 0) {
-                *answered = http_reply_error(r, 400, "invalid_request",
-                                             "'%s' is not a diff id", r->params[0]);
+                *answered = http_reply_error(r, 400, "invalid_request", "'%s' is not a diff id",
+                                             r->params[0]);
                 return NULL;
         }
         cJSON *d = NULL;
         struct err err;
         if (review_show(r->w->home, r->w->store, *id, &d, &err) < 0) {
                 unsigned st = review_status(err.msg);
-                *answered = http_reply_error(r, st == 403 ? 500 : st, status_type(st), "%s",
-                                             err.msg);
+                *answered =
+                    http_reply_error(r, st == 403 ? 500 : st, status_type(st), "%s", err.msg);
                 return NULL;
         }
         const cJSON *sc = cJSON_GetObjectItemCaseSensitive(d, "scope");
@@ -215,8 +215,10 @@ enum MHD_Result http_diff_approve(struct http_req *r)
                 goto out;
         }
         char commit[41];
+        serve_write_lock(r->srv);
         int ar = review_approve(r->w->home, r->w->store, rules, id, hunks, nhunks, r->who.name,
                                 edits, nedits, commit, &err);
+        serve_write_unlock(r->srv);
         if (ar == REVIEW_CONFLICT) {
                 rc = http_reply_error(r, 409, "conflict", "%s", err.msg);
                 goto out;
@@ -269,8 +271,11 @@ enum MHD_Result http_diff_reject(struct http_req *r)
         if (!d)
                 goto out;
         struct err err;
-        if (review_reject(r->w->home, r->w->store, id, hunks, nhunks, r->who.name,
-                          reason->valuestring, &err) < 0) {
+        serve_write_lock(r->srv);
+        int jr = review_reject(r->w->home, r->w->store, id, hunks, nhunks, r->who.name,
+                               reason->valuestring, &err);
+        serve_write_unlock(r->srv);
+        if (jr < 0) {
                 unsigned st = review_status(err.msg);
                 rc = st == 403 ? http_deny(r, 403, "forbidden", "%s", err.msg)
                                : http_reply_error(r, st, status_type(st), "%s", err.msg);
@@ -315,17 +320,20 @@ enum MHD_Result http_commit_revert(struct http_req *r)
                 const char *p = log.v[0].paths.v[i].path;
                 if (!http_scope_of_path(p, sc, sizeof(sc)) ? strcmp(r->who.role, "admin") != 0
                                                            : !http_scope_ok(r, sc)) {
+                        enum MHD_Result rc = http_deny(r, 403, "forbidden_scope",
+                                                       "%s may not revert %.12s: it touched %s",
+                                                       r->who.name, full, p);
                         store_log_free(&log);
-                        return http_deny(r, 403, "forbidden_scope", "%s may not revert %.12s: "
-                                         "it touched %s",
-                                         r->who.name, full, p);
+                        return rc;
                 }
                 if (!scope[0] && http_scope_of_path(p, sc, sizeof(sc)))
                         snprintf(scope, sizeof(scope), "%s", sc);
         }
         store_log_free(&log);
         char out[41];
+        serve_write_lock(r->srv);
         int rc = store_revert(r->w->store, full, r->who.name, out, &err);
+        serve_write_unlock(r->srv);
         if (rc == STORE_CONFLICT)
                 return http_reply_error(r, 409, "conflict", "%s", err.msg);
         if (rc < 0) {
@@ -363,10 +371,10 @@ enum MHD_Result http_dream_post(struct http_req *r)
                 return http_reply_error(r, 500, "rules", "%s", err.msg);
         }
         struct dream_options opts = {
-                .dreamer = dreamer ? dreamer->valuestring
-                                   : config_get(r->w->home->cfg, "dream", "dreamer"),
-                .scope = scope ? scope->valuestring : NULL,
-                .rules = rules,
+            .dreamer =
+                dreamer ? dreamer->valuestring : config_get(r->w->home->cfg, "dream", "dreamer"),
+            .scope = scope ? scope->valuestring : NULL,
+            .rules = rules,
         };
         struct dream_result res = {0};
         int rc = dream_run_pass(r->w->home, &opts, &res, &err);

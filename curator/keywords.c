@@ -14,9 +14,9 @@ struct kw_entry {
 
 struct keywords {
         /* What keywords_add collected; folded to lower case. */
-        char **words;     /* owned */
-        size_t *lens;     /* owned */
-        uint32_t *tags;   /* owned */
+        char **words;   /* owned */
+        size_t *lens;   /* owned */
+        uint32_t *tags; /* owned */
         size_t n, cap;
 
         /* The compiled automaton. Bytes are mapped to classes first (every
@@ -27,11 +27,11 @@ struct keywords {
         uint8_t cls[256];
         uint32_t ncls;
         uint32_t nstates;
-        size_t maxlen;           /* the longest keyword */
-        uint32_t *delta;         /* owned: nstates * ncls */
-        uint32_t *out_off;       /* owned: per state, first entry in out */
-        uint32_t *out_n;         /* owned: per state, number of entries */
-        struct kw_entry *out;    /* owned */
+        size_t maxlen;        /* the longest keyword */
+        uint32_t *delta;      /* owned: nstates * ncls */
+        uint32_t *out_off;    /* owned: per state, first entry in out */
+        uint32_t *out_n;      /* owned: per state, number of entries */
+        struct kw_entry *out; /* owned */
         int compiled;
 };
 
@@ -174,7 +174,7 @@ struct held_hits {
         struct {
                 uint32_t tag;
                 size_t start;
-        } *v;
+        } * v;
         size_t n, cap;
 };
 
@@ -189,8 +189,8 @@ static void hold_hit(struct held_hits *h, uint32_t tag, size_t start)
         h->n++;
 }
 
-void keywords_scan(const struct keywords *kw, const char *text, size_t len,
-                   keywords_hit_fn on_hit, void *ctx)
+void keywords_scan(const struct keywords *kw, const char *text, size_t len, keywords_hit_fn on_hit,
+                   void *ctx)
 {
         if (!kw->compiled || kw->n == 0)
                 return;
@@ -219,8 +219,8 @@ void keywords_scan(const struct keywords *kw, const char *text, size_t len,
                 return;
         }
         size_t half = len / 2;
-        size_t a = 0, a_end = half + overlap;     /* first pass: starts < half */
-        size_t b = half - overlap, b_end = len;   /* second pass: starts >= half */
+        size_t a = 0, a_end = half + overlap;   /* first pass: starts < half */
+        size_t b = half - overlap, b_end = len; /* second pass: starts >= half */
         uint32_t va = 0, vb = 0;
         struct held_hits held = {0};
         size_t steps = a_end - a; /* <= b_end - b */

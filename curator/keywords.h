@@ -23,7 +23,7 @@ typedef void (*keywords_hit_fn)(void *ctx, uint32_t tag, size_t start);
 
 /* Reports every occurrence of every keyword in text, in order of where each
  * occurrence ends. */
-void keywords_scan(const struct keywords *kw, const char *text, size_t len,
-                   keywords_hit_fn on_hit, void *ctx);
+void keywords_scan(const struct keywords *kw, const char *text, size_t len, keywords_hit_fn on_hit,
+                   void *ctx);
 
 #endif

@@ -43,7 +43,7 @@ struct rule {
         size_t nallow;
         char **stopwords; /* owned, folded to lower case */
         size_t nstop;
-        int fallback;   /* loses overlap ties against specific rules */
+        int fallback; /* loses overlap ties against specific rules */
         int has_keywords;
         size_t reach; /* a match starts at most this many bytes before its keyword */
 };
@@ -150,7 +150,7 @@ static pcre2_code *regex_compile(const char *src, uint32_t opts, struct buf *why
         int code;
         PCRE2_SIZE off;
         pcre2_code *re =
-                pcre2_compile((PCRE2_SPTR)expanded, PCRE2_ZERO_TERMINATED, opts, &code, &off, NULL);
+            pcre2_compile((PCRE2_SPTR)expanded, PCRE2_ZERO_TERMINATED, opts, &code, &off, NULL);
         free(expanded);
         if (!re) {
                 PCRE2_UCHAR msg[256];
@@ -176,13 +176,11 @@ static int is_id_char(char c)
 }
 
 static const char *const known_fields[] = {
-        "id",        "family",    "description", "regex",    "keywords", "min_entropy",
-        "validator", "allowlist", "stopwords",   "action",   "fallback", "secret_group",
-        "reach",
+    "id",        "family",    "description", "regex",    "keywords",     "min_entropy", "validator",
+    "allowlist", "stopwords", "action",      "fallback", "secret_group", "reach",
 };
 
-static int rule_fail(struct err *err, const char *file, const char *id, int index,
-                     const char *what)
+static int rule_fail(struct err *err, const char *file, const char *id, int index, const char *what)
 {
         if (id)
                 return err_set(err, "%s: rule '%s': %s", file, id, what);
@@ -190,8 +188,7 @@ static int rule_fail(struct err *err, const char *file, const char *id, int inde
 }
 
 /* Parses one rule object into r (zeroed by the caller). */
-static int rule_parse(const cJSON *o, const char *file, int index, struct rule *r,
-                      struct err *err)
+static int rule_parse(const cJSON *o, const char *file, int index, struct rule *r, struct err *err)
 {
         struct buf why = BUF_INIT;
         int rc = -1;
@@ -327,8 +324,7 @@ static int rule_parse(const cJSON *o, const char *file, int index, struct rule *
         if (val) {
                 r->validator = cJSON_IsString(val) ? rules_validator_find(val->valuestring) : NULL;
                 if (!r->validator) {
-                        buf_addf(&why, "\"validator\" must be one of: %s",
-                                 rules_validator_names());
+                        buf_addf(&why, "\"validator\" must be one of: %s", rules_validator_names());
                         rule_fail(err, file, idname, index, buf_cstr(&why));
                         goto out;
                 }
@@ -420,8 +416,7 @@ static int json_name_filter(const struct dirent *d)
 }
 
 /* Parses one rule file, appending its rules to set. */
-static int rules_load_file(struct rules_set *set, size_t *cap, const char *path,
-                           struct err *err)
+static int rules_load_file(struct rules_set *set, size_t *cap, const char *path, struct err *err)
 {
         struct buf text = BUF_INIT;
         cJSON *root = NULL;
@@ -709,8 +704,7 @@ static void match_judge(const struct rule *r, const char *text, pcre2_match_data
                 if (contains_folded(sec, len, r->stopwords[i]))
                         return;
         /* The allowlist runs last: it reuses md, whose ovector we no longer need. */
-        if (r->nallow &&
-            (allowlisted(r, sec, len, md) || allowlisted(r, text + ms, me - ms, md)))
+        if (r->nallow && (allowlisted(r, sec, len, md) || allowlisted(r, text + ms, me - ms, md)))
                 return;
         if (!span_make_json_safe(text, &s, &e))
                 return;
@@ -723,17 +717,15 @@ static void match_judge(const struct rule *r, const char *text, pcre2_match_data
 
 /* Runs r's regex over match starts in [from, limit] (limit SIZE_MAX: no
  * limit). Returns the first offset not yet tried, or -1 with err set. */
-static int rule_run(const struct rule *r, const char *text, size_t len, size_t from,
-                    size_t limit, struct scan_cache *c, struct raw_list *raw, size_t *next,
-                    struct err *err)
+static int rule_run(const struct rule *r, const char *text, size_t len, size_t from, size_t limit,
+                    struct scan_cache *c, struct raw_list *raw, size_t *next, struct err *err)
 {
         pcre2_set_offset_limit(c->mctx, limit == SIZE_MAX ? PCRE2_UNSET : limit);
         size_t off = from;
         while (off <= len && (limit == SIZE_MAX || off <= limit)) {
-                int rc = r->jit ? pcre2_jit_match(r->re, (PCRE2_SPTR)text, len, off, 0, c->md,
-                                                  c->mctx)
-                                : pcre2_match(r->re, (PCRE2_SPTR)text, len, off, 0, c->md,
-                                              c->mctx);
+                int rc = r->jit
+                             ? pcre2_jit_match(r->re, (PCRE2_SPTR)text, len, off, 0, c->md, c->mctx)
+                             : pcre2_match(r->re, (PCRE2_SPTR)text, len, off, 0, c->md, c->mctx);
                 if (rc == PCRE2_ERROR_NOMATCH) {
                         off = limit == SIZE_MAX ? len + 1 : limit + 1;
                         break;
@@ -741,8 +733,8 @@ static int rule_run(const struct rule *r, const char *text, size_t len, size_t f
                 if (rc < 0) {
                         PCRE2_UCHAR msg[256];
                         pcre2_get_error_message(rc, msg, sizeof(msg));
-                        return err_set(err, "rule '%s' (%s): matching failed: %s", r->id,
-                                       r->file, (const char *)msg);
+                        return err_set(err, "rule '%s' (%s): matching failed: %s", r->id, r->file,
+                                       (const char *)msg);
                 }
                 PCRE2_SIZE *ov = pcre2_get_ovector_pointer(c->md);
                 size_t ms = ov[0], me = ov[1];
@@ -760,7 +752,9 @@ static int raw_cmp(const void *a, const void *b)
                 return x->start < y->start ? -1 : 1;
         if (x->end != y->end)
                 return x->end > y->end ? -1 : 1;
-        return 0;
+        /* Rule order breaks exact ties, so the rule a merged finding is named
+         * for never depends on the sort. */
+        return x->rule < y->rule ? -1 : x->rule > y->rule;
 }
 
 /* Whether b should name a merged finding instead of a: the stronger action;
@@ -781,8 +775,8 @@ static void findings_push(struct rule_findings *out, const struct raw_finding *f
                 out->cap = out->cap ? out->cap * 2 : 16;
                 out->v = xrealloc(out->v, out->cap * sizeof(*out->v));
         }
-        out->v[out->n++] = (struct rule_finding){f->rule->id, f->rule->family, f->rule->action,
-                                                 f->start, f->end};
+        out->v[out->n++] =
+            (struct rule_finding){f->rule->id, f->rule->family, f->rule->action, f->start, f->end};
 }
 
 static void findings_merge(struct raw_list *raw, struct rule_findings *out)
@@ -806,8 +800,8 @@ static void findings_merge(struct raw_list *raw, struct rule_findings *out)
         findings_push(out, &cur);
 }
 
-int rules_scan(const struct rules_set *set, const char *text, size_t len,
-               struct rule_findings *out, struct err *err)
+int rules_scan(const struct rules_set *set, const char *text, size_t len, struct rule_findings *out,
+               struct err *err)
 {
         struct hit_list hits = {0};
         struct raw_list raw = {0};
@@ -869,8 +863,8 @@ int rules_scan(const struct rules_set *set, const char *text, size_t len,
         }
         for (size_t i = 0; i < set->nalways; i++) {
                 size_t next;
-                if (rule_run(&set->v[set->always[i]], text, len, 0, SIZE_MAX, c, &raw, &next,
-                             err) < 0)
+                if (rule_run(&set->v[set->always[i]], text, len, 0, SIZE_MAX, c, &raw, &next, err) <
+                    0)
                         goto out;
         }
         findings_merge(&raw, out);
@@ -883,8 +877,8 @@ out:
         return rc;
 }
 
-void rules_redact(const char *text, size_t len, const struct rule_findings *f,
-                  unsigned action_mask, struct buf *out)
+void rules_redact(const char *text, size_t len, const struct rule_findings *f, unsigned action_mask,
+                  struct buf *out)
 {
         size_t at = 0;
         for (size_t i = 0; i < f->n; i++) {
@@ -898,8 +892,8 @@ void rules_redact(const char *text, size_t len, const struct rule_findings *f,
         buf_add(out, text + at, len - at);
 }
 
-int rules_scan_redact(const struct rules_set *set, const char *text, size_t len,
-                      struct buf *out, size_t *nfindings, int *blocked, struct err *err)
+int rules_scan_redact(const struct rules_set *set, const char *text, size_t len, struct buf *out,
+                      size_t *nfindings, int *blocked, struct err *err)
 {
         struct rule_findings f = {0};
         if (rules_scan(set, text, len, &f, err) < 0) {

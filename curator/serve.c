@@ -23,6 +23,8 @@
 #include "dream.h"
 #include "fileio.h"
 #include "home.h"
+#include "http_static.h"
+#include "purge.h"
 #include "rules.h"
 #include "serve_internal.h"
 #include "sha256.h"
@@ -34,28 +36,25 @@
 struct serve_counters serve_counters;
 
 static const struct serve_route routes[] = {
-        {"GET", "/healthz", "healthz", 0, 0, http_healthz},
-        {"GET", "/metrics", "metrics", ROLE_ADMIN, 0, http_metrics},
-        {"GET", "/v1/whoami", "whoami", ROLE_ANY, 0, http_whoami},
-        {"GET", "/v1/memories", "memories", ROLE_ANY, 0, http_memories_get},
-        {"GET", "/v1/memories/{}/history", "memory_history",
-         ROLE_OWNER | ROLE_COMPLIANCE | ROLE_ADMIN, 0, http_memory_history},
-        {"POST", "/v1/events", "events", ROLE_AGENT | ROLE_ADMIN, SERVE_EVENTS_BODY_LIMIT,
-         http_events_post},
-        {"GET", "/v1/diffs", "diffs", ROLE_OWNER | ROLE_COMPLIANCE | ROLE_ADMIN, 0,
-         http_diffs_list},
-        {"GET", "/v1/diffs/{}", "diff", ROLE_OWNER | ROLE_COMPLIANCE | ROLE_ADMIN, 0,
-         http_diff_show},
-        {"POST", "/v1/diffs/{}/approve", "diff_approve", ROLE_OWNER | ROLE_ADMIN,
-         SERVE_BODY_LIMIT, http_diff_approve},
-        {"POST", "/v1/diffs/{}/reject", "diff_reject", ROLE_OWNER | ROLE_ADMIN, SERVE_BODY_LIMIT,
-         http_diff_reject},
-        {"POST", "/v1/commits/{}/revert", "commit_revert", ROLE_OWNER | ROLE_ADMIN,
-         SERVE_BODY_LIMIT, http_commit_revert},
-        {"GET", "/v1/audit", "audit", ROLE_COMPLIANCE | ROLE_ADMIN, 0, http_audit_list},
-        {"GET", "/v1/audit/verify", "audit_verify", ROLE_COMPLIANCE | ROLE_ADMIN, 0,
-         http_audit_verify},
-        {"POST", "/v1/dream", "dream", ROLE_ADMIN, SERVE_BODY_LIMIT, http_dream_post},
+    {"GET", "/healthz", "healthz", 0, 0, http_healthz},
+    {"GET", "/metrics", "metrics", ROLE_ADMIN, 0, http_metrics},
+    {"GET", "/v1/whoami", "whoami", ROLE_ANY, 0, http_whoami},
+    {"GET", "/v1/memories", "memories", ROLE_ANY, 0, http_memories_get},
+    {"GET", "/v1/memories/{}/history", "memory_history", ROLE_OWNER | ROLE_COMPLIANCE | ROLE_ADMIN,
+     0, http_memory_history},
+    {"POST", "/v1/events", "events", ROLE_AGENT | ROLE_ADMIN, SERVE_EVENTS_BODY_LIMIT,
+     http_events_post},
+    {"GET", "/v1/diffs", "diffs", ROLE_OWNER | ROLE_COMPLIANCE | ROLE_ADMIN, 0, http_diffs_list},
+    {"GET", "/v1/diffs/{}", "diff", ROLE_OWNER | ROLE_COMPLIANCE | ROLE_ADMIN, 0, http_diff_show},
+    {"POST", "/v1/diffs/{}/approve", "diff_approve", ROLE_OWNER | ROLE_ADMIN, SERVE_BODY_LIMIT,
+     http_diff_approve},
+    {"POST", "/v1/diffs/{}/reject", "diff_reject", ROLE_OWNER | ROLE_ADMIN, SERVE_BODY_LIMIT,
+     http_diff_reject},
+    {"POST", "/v1/commits/{}/revert", "commit_revert", ROLE_OWNER | ROLE_ADMIN, SERVE_BODY_LIMIT,
+     http_commit_revert},
+    {"GET", "/v1/audit", "audit", ROLE_COMPLIANCE | ROLE_ADMIN, 0, http_audit_list},
+    {"GET", "/v1/audit/verify", "audit_verify", ROLE_COMPLIANCE | ROLE_ADMIN, 0, http_audit_verify},
+    {"POST", "/v1/dream", "dream", ROLE_ADMIN, SERVE_BODY_LIMIT, http_dream_post},
 };
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
 #define ROUTE_UNMATCHED NROUTES /* the metrics slot for requests no route took */
@@ -63,7 +62,7 @@ static const struct serve_route routes[] = {
 static const unsigned status_codes[] = {200, 400, 401, 403, 404, 405, 409, 413, 500, 503};
 #define NSTATUS (sizeof(status_codes) / sizeof(status_codes[0]) + 1) /* + "other" */
 static const double latency_buckets[] = {0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05,
-                                         0.1,    0.25,  0.5,   1,     2.5,  5,    10};
+                                         0.1,    0.25,  0.5,   1,     2.5,  5,     10};
 #define NBUCKETS (sizeof(latency_buckets) / sizeof(latency_buckets[0]))
 
 struct audit_pending {
@@ -101,6 +100,7 @@ struct serve {
 
         pthread_mutex_t workers_mu;
         struct serve_worker *workers; /* owned list */
+        pthread_mutex_t write_mu;     /* see serve_write_lock */
 
         atomic_uint_fast64_t requests[NROUTES + 1][NSTATUS];
         atomic_uint_fast64_t latency[NROUTES + 1][NBUCKETS + 1];
@@ -126,9 +126,21 @@ struct serve {
         int sched_stop;
         pthread_t sched_thread;
         int64_t dream_every_ms; /* 0: no scheduled dreaming */
+        int64_t purge_every_ms; /* 0: no scheduled retention purge */
+        const char *purge_as;   /* borrowed from the config: the purging principal */
 };
 
 static __thread struct serve_worker *thread_worker;
+
+/* A token already checked by this thread, trusted for SERVE_AUTH_TTL_MS so
+ * the hot path skips three SQLite look-ups; a revocation therefore takes
+ * effect within that time. */
+#define SERVE_AUTH_TTL_MS 1000
+struct serve_auth_entry {
+        enum tokens_verdict verdict;
+        int64_t until_ms;
+        struct principal who; /* owned fields when verdict is TOKENS_OK */
+};
 
 static int64_t now_ns(void)
 {
@@ -162,8 +174,8 @@ static enum MHD_Result queue(struct http_req *r, unsigned status, struct MHD_Res
         return rc;
 }
 
-enum MHD_Result http_reply(struct http_req *r, unsigned status, const char *ctype,
-                           const char *body, size_t len)
+enum MHD_Result http_reply(struct http_req *r, unsigned status, const char *ctype, const char *body,
+                           size_t len)
 {
         return queue(r, status,
                      MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY),
@@ -223,8 +235,8 @@ enum MHD_Result http_reply_error(struct http_req *r, unsigned status, const char
         return rc;
 }
 
-enum MHD_Result http_deny(struct http_req *r, unsigned status, const char *type,
-                          const char *fmt, ...)
+enum MHD_Result http_deny(struct http_req *r, unsigned status, const char *type, const char *fmt,
+                          ...)
 {
         struct buf msg = BUF_INIT, detail = BUF_INIT, object = BUF_INIT;
         va_list ap;
@@ -237,8 +249,8 @@ enum MHD_Result http_deny(struct http_req *r, unsigned status, const char *type,
         buf_adds(&detail, "\",\"reason\":\"");
         buf_add_json_str(&detail, msg.ptr ? msg.ptr : "", msg.len);
         buf_adds(&detail, "\"}");
-        serve_audit(r->srv, r->authed ? r->who.name : "anonymous", "http.denied",
-                    buf_cstr(&object), buf_cstr(&detail));
+        serve_audit(r->srv, r->authed ? r->who.name : "anonymous", "http.denied", buf_cstr(&object),
+                    buf_cstr(&detail));
         enum MHD_Result rc = http_reply_error(r, status, type, "%s", buf_cstr(&msg));
         buf_free(&msg);
         buf_free(&detail);
@@ -260,8 +272,8 @@ cJSON *http_body_object(struct http_req *r, char *msg, size_t msg_size)
         if (!j) {
                 const char *at = cJSON_GetErrorPtr();
                 size_t off = at && at >= r->body.ptr && at <= r->body.ptr + r->body.len
-                                     ? (size_t)(at - r->body.ptr)
-                                     : 0;
+                                 ? (size_t)(at - r->body.ptr)
+                                 : 0;
                 snprintf(msg, msg_size, "the body is not valid JSON (near byte %zu)", off);
                 return NULL;
         }
@@ -329,12 +341,35 @@ static struct serve_worker *worker_get(struct serve *srv, struct err *err)
         return w;
 }
 
+static void auth_cache_clear(struct strmap *m)
+{
+        for (size_t i = 0; i < m->cap; i++) {
+                if (m->slots && m->slots[i].key) {
+                        struct serve_auth_entry *e = m->slots[i].value;
+                        principal_clear(&e->who);
+                        free(e);
+                }
+        }
+        strmap_free(m);
+        *m = (struct strmap)STRMAP_INIT;
+}
+
+static void principal_copy(struct principal *to, const struct principal *from)
+{
+        to->name = from->name ? xstrdup(from->name) : NULL;
+        to->role = from->role ? xstrdup(from->role) : NULL;
+        to->scopes = from->scopes ? xstrdup(from->scopes) : NULL;
+        to->created_at = from->created_at ? xstrdup(from->created_at) : NULL;
+        to->groups = from->groups ? xstrdup(from->groups) : NULL;
+}
+
 static void workers_free(struct serve *srv)
 {
         struct serve_worker *w = srv->workers;
         while (w) {
                 struct serve_worker *next = w->next;
                 rules_free(w->rules);
+                auth_cache_clear(&w->auth);
                 store_close(w->store);
                 home_close(w->home);
                 free(w);
@@ -353,8 +388,8 @@ void serve_audit(struct serve *srv, const char *actor, const char *action, const
         pthread_mutex_lock(&srv->audit_mu);
         if (srv->audit_n == srv->audit_cap) {
                 srv->audit_cap = srv->audit_cap ? 2 * srv->audit_cap : 256;
-                srv->audit_rows = xrealloc(srv->audit_rows,
-                                           srv->audit_cap * sizeof(*srv->audit_rows));
+                srv->audit_rows =
+                    xrealloc(srv->audit_rows, srv->audit_cap * sizeof(*srv->audit_rows));
         }
         struct audit_pending *p = &srv->audit_rows[srv->audit_n++];
         p->actor = xstrdup(actor);
@@ -511,8 +546,7 @@ static void ref_signature_read(struct serve *srv, struct ref_signature *sig)
 
 /* The store's head, read from git only when the ref files changed since the
  * last look (two stat calls otherwise); a moved head empties the caches. */
-static int current_head(struct serve *srv, struct serve_worker *w, char head[41],
-                        struct err *err)
+static int current_head(struct serve *srv, struct serve_worker *w, char head[41], struct err *err)
 {
         struct ref_signature sig;
         ref_signature_read(srv, &sig);
@@ -536,6 +570,16 @@ static int current_head(struct serve *srv, struct serve_worker *w, char head[41]
         pthread_mutex_unlock(&srv->cache_mu);
         memcpy(head, now, 41);
         return 0;
+}
+
+void serve_write_lock(struct serve *srv)
+{
+        pthread_mutex_lock(&srv->write_mu);
+}
+
+void serve_write_unlock(struct serve *srv)
+{
+        pthread_mutex_unlock(&srv->write_mu);
 }
 
 void serve_store_moved(struct serve *srv)
@@ -568,7 +612,7 @@ static void audit_fetch(struct http_req *r, const struct bundle_query *bq,
 static enum MHD_Result reply_entry(struct http_req *r, struct cache_entry *e)
 {
         struct MHD_Response *resp = MHD_create_response_from_buffer_with_free_callback_cls(
-                e->len, e->body, cache_entry_release, e);
+            e->len, e->body, cache_entry_release, e);
         if (!resp) {
                 cache_entry_release(e);
                 return MHD_NO;
@@ -578,8 +622,7 @@ static enum MHD_Result reply_entry(struct http_req *r, struct cache_entry *e)
                      e->markdown ? "text/markdown; charset=utf-8" : "application/json");
 }
 
-enum MHD_Result serve_bundle(struct http_req *r, const struct bundle_query *bq,
-                             const char *commit)
+enum MHD_Result serve_bundle(struct http_req *r, const struct bundle_query *bq, const char *commit)
 {
         struct serve *srv = r->srv;
         struct err err;
@@ -587,12 +630,11 @@ enum MHD_Result serve_bundle(struct http_req *r, const struct bundle_query *bq,
         if (current_head(srv, r->w, head, &err) < 0)
                 return http_reply_error(r, 500, "store", "%s", err.msg);
         struct buf key = BUF_INIT;
-        buf_addf(&key, "%s\x1f%s\x1f%s\x1f%d\x1f%lld\x1f%s", head, commit ? commit : "",
-                 bq->scope, (int)bq->format, (long long)bq->budget_tokens, bq->q ? bq->q : "");
+        buf_addf(&key, "%s\x1f%s\x1f%s\x1f%d\x1f%lld\x1f%s", head, commit ? commit : "", bq->scope,
+                 (int)bq->format, (long long)bq->budget_tokens, bq->q ? bq->q : "");
         pthread_mutex_lock(&srv->cache_mu);
-        struct cache_entry *e = strcmp(srv->head, head) == 0
-                                        ? strmap_get(&srv->bundles, buf_cstr(&key))
-                                        : NULL;
+        struct cache_entry *e =
+            strcmp(srv->head, head) == 0 ? strmap_get(&srv->bundles, buf_cstr(&key)) : NULL;
         if (e)
                 atomic_fetch_add(&e->refs, 1);
         pthread_mutex_unlock(&srv->cache_mu);
@@ -622,8 +664,8 @@ enum MHD_Result serve_bundle(struct http_req *r, const struct bundle_query *bq,
         pthread_mutex_unlock(&srv->cache_mu);
         if (!se) {
                 struct bundle_scope *bs = NULL;
-                if (bundle_scope_load(r->w->store, r->w->home->db, resolved, bq->scope, &bs,
-                                      &err) < 0) {
+                if (bundle_scope_load(r->w->store, r->w->home->db, resolved, bq->scope, &bs, &err) <
+                    0) {
                         buf_free(&key);
                         buf_free(&skey);
                         return http_reply_error(r, 500, "store", "%s", err.msg);
@@ -657,7 +699,9 @@ enum MHD_Result serve_bundle(struct http_req *r, const struct bundle_query *bq,
         e->st = st;
         atomic_init(&e->refs, 1);
         pthread_mutex_lock(&srv->cache_mu);
-        if (srv->bundles.n > 4096) /* many distinct questions: start over */
+        /* Many distinct questions, or many pinned commits each holding a
+         * whole scope: start over rather than grow without bound. */
+        if (srv->bundles.n > 4096 || srv->scopes.n > 64)
                 cache_clear_locked(srv);
         if (strcmp(srv->head, head) == 0 && !strmap_get(&srv->bundles, buf_cstr(&key))) {
                 atomic_fetch_add(&e->refs, 1);
@@ -717,10 +761,11 @@ void serve_metrics_render(struct serve *srv, struct buf *out)
                                          "%llu\n",
                                          name, status_codes[s], (unsigned long long)v);
                         else
-                                buf_addf(out,
-                                         "curator_http_requests_total{route=\"%s\",status=\"other\"}"
-                                         " %llu\n",
-                                         name, (unsigned long long)v);
+                                buf_addf(
+                                    out,
+                                    "curator_http_requests_total{route=\"%s\",status=\"other\"}"
+                                    " %llu\n",
+                                    name, (unsigned long long)v);
                 }
         }
         buf_adds(out, "# HELP curator_http_request_duration_seconds Time from the request's "
@@ -732,18 +777,20 @@ void serve_metrics_render(struct serve *srv, struct buf *out)
                 for (size_t b = 0; b <= NBUCKETS; b++) {
                         cum += atomic_load(&srv->latency[i][b]);
                         if (b < NBUCKETS)
-                                buf_addf(out,
-                                         "curator_http_request_duration_seconds_bucket{route=\"%s\","
-                                         "le=\"%g\"} %llu\n",
-                                         name, latency_buckets[b], (unsigned long long)cum);
+                                buf_addf(
+                                    out,
+                                    "curator_http_request_duration_seconds_bucket{route=\"%s\","
+                                    "le=\"%g\"} %llu\n",
+                                    name, latency_buckets[b], (unsigned long long)cum);
                         else
-                                buf_addf(out,
-                                         "curator_http_request_duration_seconds_bucket{route=\"%s\","
-                                         "le=\"+Inf\"} %llu\n",
-                                         name, (unsigned long long)cum);
+                                buf_addf(
+                                    out,
+                                    "curator_http_request_duration_seconds_bucket{route=\"%s\","
+                                    "le=\"+Inf\"} %llu\n",
+                                    name, (unsigned long long)cum);
                 }
-                buf_addf(out, "curator_http_request_duration_seconds_sum{route=\"%s\"} %.6f\n", name,
-                         (double)atomic_load(&srv->latency_sum_us[i]) / 1e6);
+                buf_addf(out, "curator_http_request_duration_seconds_sum{route=\"%s\"} %.6f\n",
+                         name, (double)atomic_load(&srv->latency_sum_us[i]) / 1e6);
                 buf_addf(out, "curator_http_request_duration_seconds_count{route=\"%s\"} %llu\n",
                          name, (unsigned long long)cum);
         }
@@ -751,35 +798,35 @@ void serve_metrics_render(struct serve *srv, struct buf *out)
                 const char *name, *help;
                 atomic_uint_fast64_t *v;
         } counters[] = {
-                {"curator_ingest_events_total", "Events stored through POST /v1/events.",
-                 &serve_counters.ingest_events},
-                {"curator_ingest_duplicates_total", "Events POSTed that were already stored.",
-                 &serve_counters.ingest_duplicates},
-                {"curator_ingest_rejected_total", "Lines POSTed that could not be stored.",
-                 &serve_counters.ingest_rejected},
-                {"curator_dream_passes_total", "Dreaming passes run by this server.",
-                 &serve_counters.dream_passes},
-                {"curator_dream_diffs_total", "Diffs proposed by this server's passes.",
-                 &serve_counters.dream_diffs},
-                {"curator_approvals_total", "Approvals committed through the API.",
-                 &serve_counters.approvals},
-                {"curator_rejections_total", "Rejections through the API.",
-                 &serve_counters.rejections},
-                {"curator_reverts_total", "Reverts committed through the API.",
-                 &serve_counters.reverts},
-                {"curator_bundle_cache_hits_total", "Memory bundles served from the cache.",
-                 &serve_counters.bundle_cache_hits},
-                {"curator_bundle_cache_misses_total", "Memory bundles rendered afresh.",
-                 &serve_counters.bundle_cache_misses},
-                {"curator_audit_rows_flushed_total", "Batched audit rows written.",
-                 &serve_counters.audit_rows_flushed},
+            {"curator_ingest_events_total", "Events stored through POST /v1/events.",
+             &serve_counters.ingest_events},
+            {"curator_ingest_duplicates_total", "Events POSTed that were already stored.",
+             &serve_counters.ingest_duplicates},
+            {"curator_ingest_rejected_total", "Lines POSTed that could not be stored.",
+             &serve_counters.ingest_rejected},
+            {"curator_dream_passes_total", "Dreaming passes run by this server.",
+             &serve_counters.dream_passes},
+            {"curator_dream_diffs_total", "Diffs proposed by this server's passes.",
+             &serve_counters.dream_diffs},
+            {"curator_approvals_total", "Approvals committed through the API.",
+             &serve_counters.approvals},
+            {"curator_rejections_total", "Rejections through the API.", &serve_counters.rejections},
+            {"curator_reverts_total", "Reverts committed through the API.",
+             &serve_counters.reverts},
+            {"curator_bundle_cache_hits_total", "Memory bundles served from the cache.",
+             &serve_counters.bundle_cache_hits},
+            {"curator_bundle_cache_misses_total", "Memory bundles rendered afresh.",
+             &serve_counters.bundle_cache_misses},
+            {"curator_audit_rows_flushed_total", "Batched audit rows written.",
+             &serve_counters.audit_rows_flushed},
         };
         for (size_t i = 0; i < sizeof(counters) / sizeof(counters[0]); i++)
                 buf_addf(out, "# HELP %s %s\n# TYPE %s counter\n%s %llu\n", counters[i].name,
                          counters[i].help, counters[i].name, counters[i].name,
                          (unsigned long long)atomic_load(counters[i].v));
-        buf_addf(out, "# HELP curator_http_in_flight Requests being handled now.\n"
-                      "# TYPE curator_http_in_flight gauge\ncurator_http_in_flight %d\n",
+        buf_addf(out,
+                 "# HELP curator_http_in_flight Requests being handled now.\n"
+                 "# TYPE curator_http_in_flight gauge\ncurator_http_in_flight %d\n",
                  atomic_load(&srv->inflight));
 }
 
@@ -818,8 +865,8 @@ no:
 
 static enum MHD_Result authenticate(struct http_req *r)
 {
-        const char *h = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
-                                                    MHD_HTTP_HEADER_AUTHORIZATION);
+        const char *h =
+            MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
         if (!h)
                 return http_deny(r, 401, "unauthenticated",
                                  "this route needs a bearer token (Authorization: Bearer cur_...)");
@@ -831,8 +878,30 @@ static enum MHD_Result authenticate(struct http_req *r)
                 t++;
         enum tokens_verdict v;
         struct err err;
-        if (tokens_check(r->w->home->db, t, strlen(t), &r->who, &v, &err) < 0)
-                return http_reply_error(r, 500, "internal", "%s", err.msg);
+        char hash[65];
+        sha256_hex(t, strlen(t), hash);
+        int64_t now = now_ns() / 1000000;
+        struct serve_auth_entry *e = strmap_get(&r->w->auth, hash);
+        if (e && now < e->until_ms) {
+                v = e->verdict;
+                if (v == TOKENS_OK)
+                        principal_copy(&r->who, &e->who);
+        } else {
+                if (tokens_check(r->w->home->db, t, strlen(t), &r->who, &v, &err) < 0)
+                        return http_reply_error(r, 500, "internal", "%s", err.msg);
+                if (r->w->auth.n >= 1024) /* bounded: many distinct tokens, start over */
+                        auth_cache_clear(&r->w->auth);
+                e = strmap_get(&r->w->auth, hash);
+                if (!e) {
+                        e = xcalloc(1, sizeof(*e));
+                        strmap_put(&r->w->auth, hash, e);
+                }
+                principal_clear(&e->who);
+                e->verdict = v;
+                e->until_ms = now + SERVE_AUTH_TTL_MS;
+                if (v == TOKENS_OK)
+                        principal_copy(&e->who, &r->who);
+        }
         switch (v) {
         case TOKENS_OK:
                 r->authed = 1;
@@ -850,8 +919,8 @@ static enum MHD_Result authenticate(struct http_req *r)
                        : strcmp(r->who.role, "admin") == 0      ? ROLE_ADMIN
                                                                 : 0;
         if (!(bit & r->route->roles))
-                return http_deny(r, 403, "forbidden", "the role %s may not use %s %s",
-                                 r->who.role, r->route->method, r->route->pattern);
+                return http_deny(r, 403, "forbidden", "the role %s may not use %s %s", r->who.role,
+                                 r->route->method, r->route->pattern);
         return MHD_YES;
 }
 
@@ -864,8 +933,8 @@ static void request_free(struct http_req *r)
         free(r);
 }
 
-static enum MHD_Result first_call(struct serve *srv, struct MHD_Connection *conn,
-                                  const char *url, const char *method, struct http_req *r)
+static enum MHD_Result first_call(struct serve *srv, struct MHD_Connection *conn, const char *url,
+                                  const char *method, struct http_req *r)
 {
         int path_known = 0;
         for (size_t i = 0; i < NROUTES; i++) {
@@ -886,21 +955,23 @@ static enum MHD_Result first_call(struct serve *srv, struct MHD_Connection *conn
         }
         (void)srv;
         r->limit = r->route && r->route->body_limit ? r->route->body_limit : SERVE_BODY_LIMIT;
+        if (!r->route && !path_known && http_static_wants(url)) /* the review UI */
+                return http_static_serve(r, url, method);
         if (!r->route) {
                 if (path_known)
                         return http_reply_error(r, 405, "method_not_allowed",
                                                 "%s is not allowed on %s", method, url);
                 return http_reply_error(r, 404, "not_found", "no route for %s %s", method, url);
         }
-        const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-                                                     MHD_HTTP_HEADER_CONTENT_LENGTH);
+        const char *cl =
+            MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         if (cl) {
                 char *end = NULL;
                 unsigned long long n = strtoull(cl, &end, 10);
                 if (end && *end == '\0' && n > r->limit)
                         return http_reply_error(r, 413, "payload_too_large",
-                                                "the body is %llu bytes; %s takes at most %zu",
-                                                n, r->route->pattern, r->limit);
+                                                "the body is %llu bytes; %s takes at most %zu", n,
+                                                r->route->pattern, r->limit);
         }
         return MHD_YES;
 }
@@ -944,8 +1015,8 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
                 return MHD_YES;
         if (r->too_large)
                 return http_reply_error(r, 413, "payload_too_large",
-                                        "the body is larger than the %zu bytes %s takes",
-                                        r->limit, r->route->pattern);
+                                        "the body is larger than the %zu bytes %s takes", r->limit,
+                                        r->route->pattern);
         if (r->route->roles) {
                 enum MHD_Result rc = authenticate(r);
                 if (r->answered)
@@ -963,8 +1034,8 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         struct http_req *r = *con_cls;
         if (!r)
                 return;
-        if (!r->status)
-                r->status = 500; /* ended without an answer: the client went away */
+        /* A request that ended without an answer (the client went away)
+         * keeps status 0 and is counted under status="other". */
         metrics_record(srv, r);
         request_free(r);
         *con_cls = NULL;
@@ -972,6 +1043,41 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 }
 
 /* ---- scheduled work ----------------------------------------------------- */
+
+/* One retention sweep as [schedule] purge_as: what expired goes, holds stay;
+ * a purge that removed memories is announced like a commit. */
+static void sched_purge(struct serve *srv, struct home *h, struct store **store)
+{
+        struct err err;
+        if (!*store && store_open(h, store, &err) < 0) {
+                warn(srv, "scheduled purge", err.msg);
+                return;
+        }
+        struct purge_plan plan;
+        memset(&plan, 0, sizeof(plan));
+        struct purge_result res;
+        memset(&res, 0, sizeof(res));
+        if (purge_run(*store, srv->purge_as, timestamp_now_ms(), &plan, &res, &err) < 0) {
+                warn(srv, "scheduled purge", err.msg);
+        } else {
+                atomic_fetch_add(&serve_counters.purges, 1);
+                if (res.commit[0]) {
+                        serve_store_moved(srv);
+                        struct buf b = BUF_INIT;
+                        buf_addf(&b,
+                                 "{\"purge\":%lld,\"commit\":\"%s\",\"memories\":%zu,"
+                                 "\"events\":%zu,\"by\":\"",
+                                 (long long)res.purge_id, res.commit, plan.nmemories,
+                                 plan.events.n);
+                        buf_add_json_str(&b, srv->purge_as, strlen(srv->purge_as));
+                        buf_adds(&b, "\"}");
+                        if (webhook_enqueue(h->db, h->cfg, "purge", buf_cstr(&b), &err) < 0)
+                                warn(srv, "webhook", err.msg);
+                        buf_free(&b);
+                }
+        }
+        purge_plan_free(&plan);
+}
 
 static void *sched_main(void *arg)
 {
@@ -984,6 +1090,8 @@ static void *sched_main(void *arg)
                 return NULL;
         }
         int64_t next_dream = srv->dream_every_ms ? now_ns() / 1000000 + srv->dream_every_ms : 0;
+        int64_t next_purge = srv->purge_every_ms ? now_ns() / 1000000 + srv->purge_every_ms : 0;
+        struct store *store = NULL;
         const char *url = config_get(h->cfg, "webhooks", "url");
         for (;;) {
                 pthread_mutex_lock(&srv->sched_mu);
@@ -1002,6 +1110,10 @@ static void *sched_main(void *arg)
                         if (webhook_deliver_due(h->db, h->cfg, &ok, &bad, &err) < 0)
                                 warn(srv, "webhooks", err.msg);
                 }
+                if (next_purge && now_ns() / 1000000 >= next_purge) {
+                        next_purge = now_ns() / 1000000 + srv->purge_every_ms;
+                        sched_purge(srv, h, &store);
+                }
                 if (next_dream && now_ns() / 1000000 >= next_dream) {
                         next_dream = now_ns() / 1000000 + srv->dream_every_ms;
                         if (!rules && rules_load_default(h->cfg, &rules, &err) < 0) {
@@ -1009,21 +1121,21 @@ static void *sched_main(void *arg)
                                 continue;
                         }
                         struct dream_options opts = {
-                                .dreamer = config_get(h->cfg, "dream", "dreamer"),
-                                .rules = rules,
+                            .dreamer = config_get(h->cfg, "dream", "dreamer"),
+                            .rules = rules,
                         };
                         struct dream_result res = {0};
                         if (dream_run_pass(h, &opts, &res, &err) < 0) {
                                 warn(srv, "scheduled dream", err.msg);
                         } else if (res.run_id) {
                                 atomic_fetch_add(&serve_counters.dream_passes, 1);
-                                atomic_fetch_add(&serve_counters.dream_diffs,
-                                                 (uint64_t)res.diffs);
+                                atomic_fetch_add(&serve_counters.dream_diffs, (uint64_t)res.diffs);
                         }
                         dream_result_free(&res);
                 }
         }
         rules_free(rules);
+        store_close(store);
         home_close(h);
         return NULL;
 }
@@ -1047,8 +1159,8 @@ static int listen_socket(const char *listen_at, int *fd_out, char *bound, size_t
         if (!end || *end || port < 0 || port > 65535)
                 return err_set(err, "--listen: '%s' is not a port", colon + 1);
         struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-        if (inet_pton(AF_INET, strcmp(host, "localhost") == 0 ? "127.0.0.1" : host,
-                      &a.sin_addr) != 1)
+        if (inet_pton(AF_INET, strcmp(host, "localhost") == 0 ? "127.0.0.1" : host, &a.sin_addr) !=
+            1)
                 return err_set(err, "--listen: '%s' is not an IPv4 address", host);
         int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
         if (fd < 0)
@@ -1088,6 +1200,7 @@ int serve_run(const struct serve_options *o, struct err *err)
         int rc = -1, fd = -1;
         int audit_started = 0, sched_started = 0;
         pthread_mutex_init(&srv->workers_mu, NULL);
+        pthread_mutex_init(&srv->write_mu, NULL);
         pthread_mutex_init(&srv->audit_mu, NULL);
         pthread_cond_init(&srv->audit_cv, NULL);
         pthread_mutex_init(&srv->cache_mu, NULL);
@@ -1122,9 +1235,25 @@ int serve_run(const struct serve_options *o, struct err *err)
                 }
                 srv->dream_every_ms = secs > 0 ? secs * 1000 : 0;
         }
-        if (config_get(srv->home->cfg, "schedule", "purge") && o->on_warning)
-                o->on_warning(o->ctx, "schedule",
-                              "[schedule] purge is ignored: this build has no retention purge");
+        const char *purge_every = config_get(srv->home->cfg, "schedule", "purge");
+        if (purge_every) {
+                int64_t secs = 0;
+                if (config_parse_duration(purge_every, &secs, err) < 0) {
+                        err_wrap(err, "[schedule] purge");
+                        goto out;
+                }
+                srv->purge_as = config_get(srv->home->cfg, "schedule", "purge_as");
+                if (secs > 0 && !srv->purge_as) {
+                        err_set(err, "[schedule] purge needs purge_as: the compliance or admin "
+                                     "principal the sweeps run as");
+                        goto out;
+                }
+                if (secs > 0 && purge_check_principal(srv->home->db, srv->purge_as, err) < 0) {
+                        err_wrap(err, "[schedule] purge_as");
+                        goto out;
+                }
+                srv->purge_every_ms = secs > 0 ? secs * 1000 : 0;
+        }
         long threads = o->threads;
         if (!threads && config_int(srv->home->cfg, "serve", "threads", 0, &threads, err) < 0)
                 goto out;
@@ -1132,7 +1261,8 @@ int serve_run(const struct serve_options *o, struct err *err)
                 threads = sysconf(_SC_NPROCESSORS_ONLN);
         if (threads < 1)
                 threads = 1;
-        const char *listen_at = o->listen ? o->listen : config_get(srv->home->cfg, "serve", "listen");
+        const char *listen_at =
+            o->listen ? o->listen : config_get(srv->home->cfg, "serve", "listen");
         char bound[96];
         if (listen_socket(listen_at ? listen_at : "127.0.0.1:8700", &fd, bound, sizeof(bound),
                           err) < 0)
@@ -1149,11 +1279,11 @@ int serve_run(const struct serve_options *o, struct err *err)
         }
         sched_started = 1;
         srv->daemon = MHD_start_daemon(
-                MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC, 0, NULL, NULL,
-                access_handler, srv, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_THREAD_POOL_SIZE,
-                (unsigned int)threads, MHD_OPTION_NOTIFY_COMPLETED, completed, srv,
-                MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)60, MHD_OPTION_CONNECTION_LIMIT,
-                (unsigned int)4096, MHD_OPTION_END);
+            MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC, 0, NULL, NULL,
+            access_handler, srv, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_THREAD_POOL_SIZE,
+            (unsigned int)threads, MHD_OPTION_NOTIFY_COMPLETED, completed, srv,
+            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)60, MHD_OPTION_CONNECTION_LIMIT,
+            (unsigned int)4096, MHD_OPTION_END);
         if (!srv->daemon) {
                 err_set(err, "libmicrohttpd could not start on %s", bound);
                 goto out;

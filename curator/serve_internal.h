@@ -12,6 +12,7 @@
 #include "bundle.h"
 #include "db_store.h"
 #include "err.h"
+#include "strmap.h"
 
 struct cJSON;
 struct home;
@@ -27,7 +28,7 @@ enum serve_role_bit {
         ROLE_ANY = 15,
 };
 
-#define SERVE_BODY_LIMIT (1u << 20)           /* 1 MiB: every JSON body */
+#define SERVE_BODY_LIMIT (1u << 20)         /* 1 MiB: every JSON body */
 #define SERVE_EVENTS_BODY_LIMIT (32u << 20) /* 32 MiB: POST /v1/events */
 
 /* What one pool thread keeps: its own home (SQLite connection, config) and
@@ -36,6 +37,7 @@ struct serve_worker {
         struct home *home;       /* owned */
         struct store *store;     /* owned */
         struct rules_set *rules; /* owned; loaded on the first write */
+        struct strmap auth;      /* token hash → struct serve_auth_entry * (owned) */
         struct serve_worker *next;
 };
 
@@ -70,14 +72,14 @@ struct http_req {
 /* Counters /metrics reports, updated by the handlers. */
 struct serve_counters {
         atomic_uint_fast64_t ingest_events, ingest_duplicates, ingest_rejected;
-        atomic_uint_fast64_t dream_passes, dream_diffs, approvals, rejections, reverts;
+        atomic_uint_fast64_t dream_passes, dream_diffs, approvals, rejections, reverts, purges;
         atomic_uint_fast64_t bundle_cache_hits, bundle_cache_misses, audit_rows_flushed;
 };
 extern struct serve_counters serve_counters;
 
 /* Replies; each returns what the MHD handler returns. */
-enum MHD_Result http_reply(struct http_req *r, unsigned status, const char *ctype,
-                           const char *body, size_t len);
+enum MHD_Result http_reply(struct http_req *r, unsigned status, const char *ctype, const char *body,
+                           size_t len);
 /* Replies with b's content (taken: b is left empty). */
 enum MHD_Result http_reply_buf(struct http_req *r, unsigned status, const char *ctype,
                                struct buf *b);
@@ -87,8 +89,8 @@ enum MHD_Result http_reply_json(struct http_req *r, unsigned status, struct cJSO
 enum MHD_Result http_reply_error(struct http_req *r, unsigned status, const char *type,
                                  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 /* A 401/403: audited as http.denied (batched), then answered as an error. */
-enum MHD_Result http_deny(struct http_req *r, unsigned status, const char *type,
-                          const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+enum MHD_Result http_deny(struct http_req *r, unsigned status, const char *type, const char *fmt,
+                          ...) __attribute__((format(printf, 4, 5)));
 
 /* A query parameter, or NULL. */
 const char *http_query(struct http_req *r, const char *key);
@@ -106,11 +108,15 @@ struct rules_set *http_rules(struct http_req *r, struct err *err);
  * second, and before shutdown returns). */
 void serve_audit(struct serve *srv, const char *actor, const char *action, const char *object,
                  const char *detail_json);
+/* Serializes this server's store writes (approve, reject, revert). Commits
+ * are one per approval, so waiting costs nothing, and two reviewers racing
+ * on one hunk then see "already approved" instead of both committing it. */
+void serve_write_lock(struct serve *srv);
+void serve_write_unlock(struct serve *srv);
 /* Tells the caches that the store moved (this process committed). */
 void serve_store_moved(struct serve *srv);
 /* A fetch answered from the bundle cache when it can. */
-enum MHD_Result serve_bundle(struct http_req *r, const struct bundle_query *bq,
-                             const char *commit);
+enum MHD_Result serve_bundle(struct http_req *r, const struct bundle_query *bq, const char *commit);
 /* Queues a webhook event (never fails the request; failures are warned). */
 void serve_webhook(struct http_req *r, const char *event, const char *body_json);
 

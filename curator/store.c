@@ -15,6 +15,7 @@
 #include "db.h"
 #include "db_store.h"
 #include "fileio.h"
+#include "forget.h"
 #include "retention.h"
 #include "rules.h"
 #include "store_internal.h"
@@ -773,8 +774,14 @@ static int compile_update(struct store *s, const git_oid *base_oid, git_tree *ba
                 for (size_t i = 0; i < c->ntags; i++)
                         memory_list_add(&m->tags, c->tags[i]);
         }
-        memory_set(&m->updated, now);
-        if (set_expires(s, m, now_ms, err) < 0 || finish_memory_edit(s, m, e, err) < 0)
+        /* Placing or lifting a legal hold is not an edit: the retention clock
+         * keeps running (docs/RETENTION.md). */
+        int hold_only = !c->text && !c->owner && !c->retention && !c->nsources && !c->tags_set &&
+                        c->legal_hold >= 0;
+        if (!hold_only)
+                memory_set(&m->updated, now);
+        if ((!hold_only && set_expires(s, m, now_ms, err) < 0) ||
+            finish_memory_edit(s, m, e, err) < 0)
                 goto out;
         rc = 0;
 out:
@@ -900,6 +907,11 @@ static int commit_edits(struct store *s, struct edit *edits, size_t n, const git
                         const struct store_commit_info *info, char out_commit[41],
                         git_oid *out_parent, struct err *err)
 {
+        /* Shared with other writers, exclusive with an erasure (forget.h): it
+         * must not delete the objects written here before the ref names them. */
+        int lock = store_lock_writers(s->home->store_path, 0, err);
+        if (lock < 0)
+                return -1;
         git_signature *author = NULL, *committer = NULL;
         git_tree_update *ups = xcalloc(n ? n : 1, sizeof(*ups));
         struct buf msg = BUF_INIT;
@@ -1022,6 +1034,7 @@ out:
         free(ups);
         git_signature_free(author);
         git_signature_free(committer);
+        store_unlock_writers(lock);
         return rc;
 }
 

@@ -3,6 +3,8 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "audit.h"
+#include "buf.h"
 #include "db_serve.h"
 #include "hmac.h"
 #include "sha256.h"
@@ -23,7 +25,7 @@ static int random_bytes(unsigned char *out, size_t n, struct err *err)
 static void base64url(const unsigned char *in, size_t n, char *out)
 {
         static const char tab[] =
-                "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+            "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
         size_t o = 0, i = 0;
         for (; i + 2 < n; i += 3) {
                 uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
@@ -45,7 +47,7 @@ static void base64url(const unsigned char *in, size_t n, char *out)
         out[o] = '\0';
 }
 
-int tokens_create(struct db *db, const char *principal, int64_t ttl_seconds,
+int tokens_create(struct db *db, const char *principal, int64_t ttl_seconds, const char *actor,
                   char text[TOKENS_TEXT_LEN + 1], char id[TOKENS_ID_LEN + 1], struct err *err)
 {
         struct principal p = {0};
@@ -54,8 +56,9 @@ int tokens_create(struct db *db, const char *principal, int64_t ttl_seconds,
                 return -1;
         principal_clear(&p);
         if (!found)
-                return err_set(err, "'%s' is not a principal (add it with `curator principals "
-                                    "add`)",
+                return err_set(err,
+                               "'%s' is not a principal (add it with `curator principals "
+                               "add`)",
                                principal);
         unsigned char raw[32], idraw[6];
         if (random_bytes(raw, sizeof(raw), err) < 0 || random_bytes(idraw, sizeof(idraw), err) < 0)
@@ -75,7 +78,44 @@ int tokens_create(struct db *db, const char *principal, int64_t ttl_seconds,
         char expires[TIMESTAMP_LEN + 1];
         if (ttl_seconds > 0)
                 timestamp_format(timestamp_now_ms() + ttl_seconds * 1000, expires);
-        return db_tokens_add(db, id, principal, hash, ttl_seconds > 0 ? expires : NULL, err);
+        /* The audit row names the token by id and principal, never by text. */
+        struct buf detail = BUF_INIT, object = BUF_INIT;
+        buf_adds(&detail, "{\"principal\":\"");
+        buf_add_json_str(&detail, principal, strlen(principal));
+        buf_addf(&detail, "\",\"expires\":%s%s%s}", ttl_seconds > 0 ? "\"" : "",
+                 ttl_seconds > 0 ? expires : "null", ttl_seconds > 0 ? "\"" : "");
+        buf_addf(&object, "token:%s", id);
+        int rc = -1;
+        if (db_begin(db, err) < 0)
+                goto out;
+        if (db_tokens_add(db, id, principal, hash, ttl_seconds > 0 ? expires : NULL, err) < 0 ||
+            audit_append(db, actor, "token.create", object.ptr, detail.ptr, err) < 0) {
+                db_rollback(db);
+                goto out;
+        }
+        rc = db_commit(db, err);
+out:
+        buf_free(&detail);
+        buf_free(&object);
+        return rc;
+}
+
+int tokens_revoke(struct db *db, const char *id, const char *actor, int *changed, struct err *err)
+{
+        struct buf object = BUF_INIT;
+        buf_addf(&object, "token:%s", id);
+        int rc = -1;
+        if (db_begin(db, err) < 0)
+                goto out;
+        if (db_tokens_revoke(db, id, changed, err) < 0 ||
+            (*changed && audit_append(db, actor, "token.revoke", object.ptr, NULL, err) < 0)) {
+                db_rollback(db);
+                goto out;
+        }
+        rc = db_commit(db, err);
+out:
+        buf_free(&object);
+        return rc;
 }
 
 int tokens_check(struct db *db, const char *text, size_t len, struct principal *out,

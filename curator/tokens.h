@@ -17,10 +17,13 @@
 #define TOKENS_ID_LEN (4 + 12)
 
 /* Creates a token for principal (which must exist), valid for ttl_seconds
- * (<= 0: never expires). Writes the token text (shown once, never stored)
- * and its public id. */
-int tokens_create(struct db *db, const char *principal, int64_t ttl_seconds,
+ * (<= 0: never expires), and audits it as actor, in one transaction. Writes
+ * the token text (shown once, never stored) and its public id. */
+int tokens_create(struct db *db, const char *principal, int64_t ttl_seconds, const char *actor,
                   char text[TOKENS_TEXT_LEN + 1], char id[TOKENS_ID_LEN + 1], struct err *err);
+/* Revokes token id as actor (audited): *changed = 0 if there is no usable
+ * token with that id. */
+int tokens_revoke(struct db *db, const char *id, const char *actor, int *changed, struct err *err);
 
 enum tokens_verdict {
         TOKENS_OK,

@@ -93,7 +93,8 @@ int webhook_deliver_due(struct db *db, const struct config *cfg, int *delivered,
                 return err_set(err, "[webhooks] url is set but secret_file is not");
         if (fileio_read_all(secret_file, &secret, NULL, err) < 0)
                 return err_wrap(err, "[webhooks] secret_file");
-        while (secret.len && (secret.ptr[secret.len - 1] == '\n' || secret.ptr[secret.len - 1] == '\r'))
+        while (secret.len &&
+               (secret.ptr[secret.len - 1] == '\n' || secret.ptr[secret.len - 1] == '\r'))
                 secret.len--;
         int rc = 0;
         for (int i = 0; i < 100; i++) {
@@ -122,7 +123,8 @@ int webhook_deliver_due(struct db *db, const struct config *cfg, int *delivered,
                         (*failed)++;
                 db_webhook_clear(&w);
         }
-        memset(secret.ptr ? secret.ptr : (char *)"", 0, secret.ptr ? secret.cap : 0);
+        if (secret.ptr) /* the secret does not outlive its use */
+                memset(secret.ptr, 0, secret.cap);
         buf_free(&secret);
         return rc;
 }

@@ -18,13 +18,13 @@ fi
 BYTES=$(du -sb "$CORPUS" | cut -f1)
 FILES=$(find "$CORPUS" -type f | wc -l)
 
-# seconds CMD...: wall time of CMD (exit status 0 or 1 both count as success).
+# seconds CMD...: prints "WALL CPU" in seconds for CMD (CPU = user + system,
+# children included; exit status 0 or 1 both count as success). CPU time is
+# the steadier figure on a shared machine.
 seconds() {
-        local t0 t1
-        t0=$(date +%s.%N)
-        "$@" >"$OUT/last.out" 2>"$OUT/last.err" || [ $? -le 1 ] || { cat "$OUT/last.err" >&2; return 1; }
-        t1=$(date +%s.%N)
-        python3 -c "print(f'{$t1 - $t0:.3f}')"
+        /usr/bin/time -f "%e %U %S" -o "$OUT/last.time" "$@" >"$OUT/last.out" 2>"$OUT/last.err" ||
+                [ $? -le 1 ] || { cat "$OUT/last.err" >&2; return 1; }
+        awk '{printf "%.3f %.3f\n", $1, $2 + $3}' "$OUT/last.time"
 }
 
 # --- curator: one worker per CPU (the default), and pinned to one CPU ---
@@ -54,12 +54,13 @@ while IFS= read -r p; do
         fi
 done <"$OUT/patterns.txt"
 NGROUPS=$((g + 1))
-rg_all() {
-        for f in "$OUT"/groups/*; do rg -P --no-config -c "$@" -f "$f" "$CORPUS" || [ $? -le 1 ]; done
-}
-rg_all >/dev/null 2>&1 || true
-T_RG=$(seconds rg_all)
-T_RG1=$(seconds rg_all -j1)
+cat >"$OUT/rg_all.sh" <<EOS
+#!/usr/bin/env bash
+for f in "$OUT"/groups/*; do rg -P --no-config -c "\$@" -f "\$f" "$CORPUS" || [ \$? -le 1 ]; done
+EOS
+chmod +x "$OUT/rg_all.sh"
+T_RG=$(seconds "$OUT/rg_all.sh")
+T_RG1=$(seconds "$OUT/rg_all.sh" -j1)
 
 # --- secretlint ---
 SL="$ROOT/bench/out/secretlint"
@@ -77,19 +78,27 @@ if [ -z "$SL_NOTE" ]; then
                 --format json "$CORPUS/**/*") || SL_NOTE="secretlint failed: $(head -c 300 "$OUT/last.err")"
 fi
 
-python3 - "$BYTES" "$FILES" "$T_CUR" "$N_CUR" "$T_RG" "$T_RG1" "$NGROUPS" "${T_SL:-}" "${SL_NOTE:-}" "${SL_VERSION:-}" "$T_CUR1" "$(nproc)" <<'PY'
+python3 - "$BYTES" "$FILES" "$T_CUR" "$N_CUR" "$T_RG" "$T_RG1" "$NGROUPS" "${T_SL:-}" "${SL_NOTE:-}" "${SL_VERSION:-}" "$T_CUR1" "$(nproc)" "$(uptime)" <<'PY'
 import sys
-b, files, tc, nc, trg, trg1, ng, tsl, note, slv, tc1, ncpu = sys.argv[1:13]
-b = int(b); mb = b / 1e6
-tc, trg, trg1, tc1 = float(tc), float(trg), float(trg1), float(tc1)
-print(f'corpus: {mb:.1f} MB in {files} files, {ncpu} CPUs')
-print(f'curator scan ({ncpu} workers): {tc:.2f} s  {mb/tc:.1f} MB/s  {nc} findings')
-print(f'curator scan (taskset -c 0, 1 worker): {tc1:.2f} s  {mb/tc1:.1f} MB/s')
-print(f'rg -P, same regexes in {ng} groups (default threads): {trg:.2f} s  {mb/trg:.1f} MB/s  -> curator = {trg/tc:.1f}x rg (1 worker vs rg -j1: {trg1/tc1:.1f}x)')
-print(f'rg -P, same regexes, -j1: {trg1:.2f} s  {mb/trg1:.1f} MB/s')
+b, files, tc, nc, trg, trg1, ng, tsl, note, slv, tc1, ncpu, up = sys.argv[1:14]
+mb = int(b) / 1e6
+def pair(x):
+    w, c = x.split()
+    return float(w), float(c)
+(tc, cc), (trg, crg), (trg1, crg1), (tc1, cc1) = pair(tc), pair(trg), pair(trg1), pair(tc1)
+print(f'corpus: {mb:.1f} MB in {files} files; {ncpu} CPUs; load after the run: {up.split("load average:")[-1].strip()}')
+print(f'wall s / CPU s (MB/s by wall time)')
+print(f'curator scan, {ncpu} workers:            {tc:7.2f} / {cc:7.2f}  ({mb/tc:6.1f} MB/s)  {nc} findings')
+print(f'curator scan, taskset -c 0 (1 worker):  {tc1:7.2f} / {cc1:7.2f}  ({mb/tc1:6.1f} MB/s)')
+print(f'rg -P, same regexes ({ng} groups):       {trg:7.2f} / {crg:7.2f}  ({mb/trg:6.1f} MB/s)')
+print(f'rg -P -j1, same regexes:                {trg1:7.2f} / {crg1:7.2f}  ({mb/trg1:6.1f} MB/s)')
 if tsl:
-    tsl = float(tsl)
-    print(f'secretlint {slv} preset-recommend: {tsl:.2f} s  {mb/tsl:.2f} MB/s  -> curator = {tsl/tc:.1f}x secretlint (1 worker: {tsl/tc1:.1f}x)')
+    tsl, csl = pair(tsl)
+    print(f'secretlint {slv} preset-recommend:  {tsl:7.2f} / {csl:7.2f}  ({mb/tsl:6.2f} MB/s)')
+print('ratios (other tool time / curator time):')
+print(f'  vs rg -P:       wall {trg/tc:.1f}x ({ncpu} workers vs rg default), {trg1/tc1:.1f}x (1 worker vs rg -j1); CPU {crg/cc:.1f}x')
+if tsl:
+    print(f'  vs secretlint:  wall {tsl/tc:.1f}x ({ncpu} workers), {tsl/tc1:.1f}x (1 worker); CPU {csl/cc:.1f}x')
 else:
-    print(f'secretlint: not measured ({note})')
+    print(f'  secretlint: not measured ({note})')
 PY

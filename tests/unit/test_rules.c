@@ -59,8 +59,7 @@ static int load_fails_with(const char *json, const char *needle1, const char *ne
         return ok && set == NULL;
 }
 
-static size_t scan_count(const struct rules_set *set, const char *text,
-                         struct rule_findings *f)
+static size_t scan_count(const struct rules_set *set, const char *text, struct rule_findings *f)
 {
         struct err err;
         rule_findings_reset(f);
@@ -71,7 +70,7 @@ static size_t scan_count(const struct rules_set *set, const char *text,
         return f->n;
 }
 
-#define ONE_RULE(extra)                                                                     \
+#define ONE_RULE(extra)                                                                            \
         "{\"rules\":[{\"id\":\"t\",\"family\":\"secret\",\"description\":\"d\"," extra "}]}"
 
 static void test_load_errors(void)
@@ -101,7 +100,8 @@ static void test_load_errors(void)
                                        "\"flag\",\"keyword\":[\"a\"]"),
                               "rule 't'", "unknown field \"keyword\""));
         CHECK(load_fails_with("{\"rules\":[{\"family\":\"pii\"}]}", "rule #1", "\"id\""));
-        CHECK(load_fails_with("{\"rules\":[" "{\"id\":\"t\",\"family\":\"secret\",\"description\":"
+        CHECK(load_fails_with("{\"rules\":["
+                              "{\"id\":\"t\",\"family\":\"secret\",\"description\":"
                               "\"d\",\"regex\":\"a\",\"keywords\":[],\"action\":\"flag\"},"
                               "{\"id\":\"t\",\"family\":\"secret\",\"description\":"
                               "\"d\",\"regex\":\"b\",\"keywords\":[],\"action\":\"flag\"}]}",
@@ -121,11 +121,11 @@ static void test_load_errors(void)
 static void test_keyword_prefilter(void)
 {
         struct rules_set *set = load_json(
-                "{\"rules\":["
-                "{\"id\":\"zebra-code\",\"family\":\"secret\",\"description\":\"d\","
-                "\"regex\":\"zebra-(\\\\d{4})\",\"keywords\":[\"ZEBRA\"],\"action\":\"redact\"},"
-                "{\"id\":\"digits-always\",\"family\":\"pii\",\"description\":\"d\","
-                "\"regex\":\"#\\\\d{6}#\",\"keywords\":[],\"action\":\"flag\"}]}");
+            "{\"rules\":["
+            "{\"id\":\"zebra-code\",\"family\":\"secret\",\"description\":\"d\","
+            "\"regex\":\"zebra-(\\\\d{4})\",\"keywords\":[\"ZEBRA\"],\"action\":\"redact\"},"
+            "{\"id\":\"digits-always\",\"family\":\"pii\",\"description\":\"d\","
+            "\"regex\":\"#\\\\d{6}#\",\"keywords\":[],\"action\":\"flag\"}]}");
         CHECK(set != NULL);
         if (!set)
                 return;
@@ -190,7 +190,8 @@ static void test_keywords_automaton(void)
                 for (size_t i = 0; i < len; i++) {
                         for (int t = 0; t < 4; t++) {
                                 size_t wl = strlen(words[t]);
-                                int want = i + wl <= len && strncasecmp(text + i, words[t], wl) == 0;
+                                int want =
+                                    i + wl <= len && strncasecmp(text + i, words[t], wl) == 0;
                                 if (got.seen[i][t] != want)
                                         mismatches++;
                         }
@@ -205,19 +206,19 @@ static void test_entropy_and_filters(void)
         CHECK(rules_entropy("aaaa", 4) == 0.0);
         CHECK(rules_entropy("abcd", 4) > 1.999 && rules_entropy("abcd", 4) < 2.001);
         CHECK(rules_entropy("aabb", 4) > 0.999 && rules_entropy("aabb", 4) < 1.001);
-        struct rules_set *set = load_json(ONE_RULE(
-                "\"regex\":\"tok=(?<secret>[A-Za-z0-9]{12,})\",\"keywords\":[\"tok=\"],"
-                "\"action\":\"redact\",\"min_entropy\":3.0,\"stopwords\":[\"Example\"],"
-                "\"allowlist\":[\"^Z[A-Za-z0-9]+$\",\"tok=Q\"]"));
+        struct rules_set *set = load_json(
+            ONE_RULE("\"regex\":\"tok=(?<secret>[A-Za-z0-9]{12,})\",\"keywords\":[\"tok=\"],"
+                     "\"action\":\"redact\",\"min_entropy\":3.0,\"stopwords\":[\"Example\"],"
+                     "\"allowlist\":[\"^Z[A-Za-z0-9]+$\",\"tok=Q\"]"));
         CHECK(set != NULL);
         if (!set)
                 return;
         struct rule_findings f = {0};
         CHECK_INT(scan_count(set, "tok=q8Wz3kLm9Xv2", &f), 1);
-        CHECK_INT(scan_count(set, "tok=aaaaaaaaaaaaaaaa", &f), 0);      /* entropy 0 */
-        CHECK_INT(scan_count(set, "tok=abEXAMPLEcdq8Wz3k", &f), 0);     /* stopword, any case */
-        CHECK_INT(scan_count(set, "tok=Zq8Wz3kLm9Xv2", &f), 0);         /* allowlist on secret */
-        CHECK_INT(scan_count(set, "tok=Qq8Wz3kLm9Xv2", &f), 0);         /* allowlist on match */
+        CHECK_INT(scan_count(set, "tok=aaaaaaaaaaaaaaaa", &f), 0);  /* entropy 0 */
+        CHECK_INT(scan_count(set, "tok=abEXAMPLEcdq8Wz3k", &f), 0); /* stopword, any case */
+        CHECK_INT(scan_count(set, "tok=Zq8Wz3kLm9Xv2", &f), 0);     /* allowlist on secret */
+        CHECK_INT(scan_count(set, "tok=Qq8Wz3kLm9Xv2", &f), 0);     /* allowlist on match */
         rule_findings_free(&f);
         rules_free(set);
 }
@@ -229,13 +230,13 @@ static void test_validators(void)
         CHECK(rules_valid_card("4111 1111 1111 1111", 19));
         CHECK(rules_valid_card("378282246310005", 15));
         CHECK(rules_valid_card("3782-822463-10005", 17));
-        CHECK(!rules_valid_card("4111 1111 1111 1112", 19));   /* Luhn */
-        CHECK(!rules_valid_card("4111-1111 1111-1111", 19));   /* mixed separators */
-        CHECK(!rules_valid_card("1234567812345670", 16));      /* no issuer starts with 1 */
+        CHECK(!rules_valid_card("4111 1111 1111 1112", 19)); /* Luhn */
+        CHECK(!rules_valid_card("4111-1111 1111-1111", 19)); /* mixed separators */
+        CHECK(!rules_valid_card("1234567812345670", 16));    /* no issuer starts with 1 */
         CHECK(!rules_valid_card("0000000000000000", 16));
         CHECK(rules_valid_iban("GB82WEST12345698765432", 22));
         CHECK(rules_valid_iban("DE89 3704 0044 0532 0130 00", 27));
-        CHECK(!rules_valid_iban("GB82WEST12345698765433", 22)); /* mod 97 */
+        CHECK(!rules_valid_iban("GB82WEST12345698765433", 22));   /* mod 97 */
         CHECK(!rules_valid_iban("DE89370400440532013000FF", 24)); /* length for DE */
         const char *jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl";
         CHECK(rules_valid_jwt(jwt, strlen(jwt)));
@@ -260,15 +261,15 @@ static void test_validators(void)
 static void test_overlap_merge(void)
 {
         struct rules_set *set = load_json(
-                "{\"rules\":["
-                "{\"id\":\"wide-flag\",\"family\":\"pii\",\"description\":\"d\","
-                "\"regex\":\"alpha beta\",\"keywords\":[\"alpha\"],\"action\":\"flag\"},"
-                "{\"id\":\"mid-block\",\"family\":\"injection\",\"description\":\"d\","
-                "\"regex\":\"beta gamma\",\"keywords\":[\"gamma\"],\"action\":\"block\"},"
-                "{\"id\":\"generic\",\"family\":\"secret\",\"description\":\"d\",\"fallback\":true,"
-                "\"regex\":\"k=\\\\w+\",\"keywords\":[\"k=\"],\"action\":\"redact\"},"
-                "{\"id\":\"specific\",\"family\":\"secret\",\"description\":\"d\","
-                "\"regex\":\"k=(x\\\\w+)\",\"keywords\":[\"k=x\"],\"action\":\"redact\"}]}");
+            "{\"rules\":["
+            "{\"id\":\"wide-flag\",\"family\":\"pii\",\"description\":\"d\","
+            "\"regex\":\"alpha beta\",\"keywords\":[\"alpha\"],\"action\":\"flag\"},"
+            "{\"id\":\"mid-block\",\"family\":\"injection\",\"description\":\"d\","
+            "\"regex\":\"beta gamma\",\"keywords\":[\"gamma\"],\"action\":\"block\"},"
+            "{\"id\":\"generic\",\"family\":\"secret\",\"description\":\"d\",\"fallback\":true,"
+            "\"regex\":\"k=\\\\w+\",\"keywords\":[\"k=\"],\"action\":\"redact\"},"
+            "{\"id\":\"specific\",\"family\":\"secret\",\"description\":\"d\","
+            "\"regex\":\"k=(x\\\\w+)\",\"keywords\":[\"k=x\"],\"action\":\"redact\"}]}");
         CHECK(set != NULL);
         if (!set)
                 return;
@@ -539,7 +540,7 @@ static size_t rule_ids(char ***out)
 {
         size_t n = 0, cap = 256;
         char **ids = calloc(cap, sizeof(char *));
-        const char *files[] = {"secrets-cloud.json", "secrets-vcs.json", "secrets-saas.json",
+        const char *files[] = {"secrets-cloud.json", "secrets-vcs.json",     "secrets-saas.json",
                                "secrets-keys.json",  "secrets-generic.json", "pii.json",
                                "injection.json"};
         for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
@@ -549,9 +550,10 @@ static size_t rule_ids(char ***out)
                 if (fileio_read_all(p, &b, NULL, &err) == 0) {
                         cJSON *j = cJSON_Parse(b.ptr);
                         const cJSON *rules = cJSON_GetObjectItemCaseSensitive(j, "rules");
-                        for (const cJSON *r = rules ? rules->child : NULL; r && n < cap; r = r->next)
-                                ids[n++] = strdup(
-                                        cJSON_GetObjectItemCaseSensitive(r, "id")->valuestring);
+                        for (const cJSON *r = rules ? rules->child : NULL; r && n < cap;
+                             r = r->next)
+                                ids[n++] =
+                                    strdup(cJSON_GetObjectItemCaseSensitive(r, "id")->valuestring);
                         cJSON_Delete(j);
                 }
                 buf_free(&b);
@@ -591,8 +593,9 @@ static void test_corpus(void)
         free(ids);
         double recall = p.lines ? (double)p.hits / (double)p.lines : 0;
         double fpr = n.lines ? (double)n.fired / (double)n.lines : 1;
-        fprintf(stderr, "corpus: recall %.3f (%zu/%zu positives), false-positive rate %.3f "
-                        "(%zu/%zu negatives)\n",
+        fprintf(stderr,
+                "corpus: recall %.3f (%zu/%zu positives), false-positive rate %.3f "
+                "(%zu/%zu negatives)\n",
                 recall, p.hits, p.lines, fpr, n.fired, n.lines);
         CHECK(p.lines >= 200);
         CHECK(n.lines >= 200);
