@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PACKAGES=(build-essential cmake pkg-config git python3 sqlite3
+PACKAGES=(build-essential cmake pkg-config git python3 sqlite3 curl
           libsqlite3-dev libcjson-dev libpcre2-dev libgit2-dev
           libcurl4-openssl-dev libmicrohttpd-dev ${CURATOR_EXTRA_PACKAGES:-})
 missing=()

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "fileio.h"
 
 static int write_file(int dirfd, const char *name, const char *data, size_t len, struct err *err)
 {
@@ -69,6 +70,18 @@ int export_scope_dir(struct store *s, const char *scope, const char *commit, con
         while (dl > 1 && dir[dl - 1] == '/')
                 dl--;
         buf_add(&tmp, dir, dl);
+        /* the parent may not exist yet (a fresh mount point, say) */
+        char *slash = strrchr(tmp.ptr, '/');
+        if (slash && slash != tmp.ptr) {
+                *slash = '\0';
+                int mk = fileio_mkdirs(tmp.ptr, err);
+                *slash = '/';
+                if (mk < 0) {
+                        buf_free(&tmp);
+                        store_memories_free(&l);
+                        return -1;
+                }
+        }
         buf_adds(&tmp, ".export-XXXXXX");
         int rc = -1, dirfd = -1;
         char *tdir = tmp.ptr;

@@ -57,7 +57,30 @@ step "One memory file, exactly as stored in git (front matter: owner, retention,
         "$CURATOR" memories show "$FIRST"
 step "The git memory store and its index agree" \
         "$CURATOR" store verify
-step "The audit log, hash-chained" \
+step "An agent's memories at session start, from the command line: ranked, cut to a token budget, ready for a system prompt" \
+        "$CURATOR" memories fetch --scope shop --q "release branch" --budget-tokens 200 --format markdown
+"$CURATOR" principals add shop-agent --role agent --scopes shop >/dev/null
+# the token is shown once by `tokens create`; the demo keeps it in a header file rather than on screen
+"$CURATOR" tokens create --principal shop-agent --json |
+        python3 -c 'import json,sys; print("Authorization: Bearer " + json.load(sys.stdin)["token"])' >"$CURATOR_HOME/agent-token.header"
+chmod 600 "$CURATOR_HOME/agent-token.header"
+"$CURATOR" serve --listen 127.0.0.1:0 --max-seconds 60 >"$CURATOR_HOME/serve.out" 2>&1 &
+SERVE=$!
+for _ in $(seq 100); do grep -q "listening on" "$CURATOR_HOME/serve.out" 2>/dev/null && break; sleep 0.1; done
+ADDR=$(sed -n 's/.*listening on \([0-9.:]*\).*/\1/p' "$CURATOR_HOME/serve.out" | head -1)
+step "The same over HTTP: curator serve on $ADDR, an agent's bearer token (stored hashed), GET /v1/memories" \
+        curl -sS -H @"$CURATOR_HOME/agent-token.header" "http://$ADDR/v1/memories?scope=shop&q=test&budget_tokens=300&format=json"
+echo
+step "Out of its scope, the agent gets 403 (and the denial is audited)" \
+        curl -sS -w ' HTTP %{http_code}\n' -H @"$CURATOR_HOME/agent-token.header" "http://$ADDR/v1/memories?scope=support"
+step "Health and Prometheus metrics" \
+        sh -c "curl -sS http://$ADDR/healthz; echo"
+kill -TERM "$SERVE"; wait "$SERVE" || true
+step "Export the scope as a /memories directory for a sandbox mount (swapped in atomically)" \
+        sh -c "'$CURATOR' export --scope shop --to '$CURATOR_HOME/export/shop' && ls '$CURATOR_HOME/export/shop'"
+step "MCP over stdio: an agent searches its memories with memory_search" \
+        sh -c "printf '%s\n' '{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"protocolVersion\":\"2025-06-18\",\"capabilities\":{},\"clientInfo\":{\"name\":\"demo\",\"version\":\"1\"}}}' '{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\",\"params\":{\"name\":\"memory_search\",\"arguments\":{\"scope\":\"shop\",\"query\":\"lint\",\"budget_tokens\":100}}}' | '$CURATOR' mcp --principal shop-agent"
+step "The audit log, hash-chained (every ingest, pass, decision, fetch and denial)" \
         "$CURATOR" audit list
 step "...and verified" \
         "$CURATOR" audit verify
