@@ -516,6 +516,97 @@ static int redact_into(const struct rules_set *rules, const char *src, size_t le
         return 0;
 }
 
+/* Redacts every string (keys included) and number of a JSON tree in place;
+ * a number that matches becomes the redaction marker as a string. */
+static int redact_tree(const struct rules_set *rules, cJSON *node, int64_t *findings,
+                       struct err *err)
+{
+        struct buf out = BUF_INIT;
+        int rc = 0;
+        for (cJSON *c = node; c && rc == 0; c = c->next) {
+                if (c->string) {
+                        int64_t n = 0;
+                        buf_reset(&out);
+                        if (redact_into(rules, c->string, strlen(c->string), &out, &n, err) < 0) {
+                                rc = -1;
+                                break;
+                        }
+                        if (n) {
+                                cJSON_free(c->string);
+                                c->string = cJSON_malloc(out.len + 1);
+                                memcpy(c->string, buf_cstr(&out), out.len + 1);
+                                *findings += n;
+                        }
+                }
+                if (cJSON_IsString(c) && c->valuestring) {
+                        int64_t n = 0;
+                        buf_reset(&out);
+                        if (redact_into(rules, c->valuestring, strlen(c->valuestring), &out, &n,
+                                        err) < 0) {
+                                rc = -1;
+                                break;
+                        }
+                        if (n) {
+                                cJSON_SetValuestring(c, buf_cstr(&out));
+                                *findings += n;
+                        }
+                } else if (cJSON_IsNumber(c)) {
+                        char *text = cJSON_PrintUnformatted(c);
+                        int64_t n = 0;
+                        buf_reset(&out);
+                        if (redact_into(rules, text, strlen(text), &out, &n, err) < 0)
+                                rc = -1;
+                        else if (n) {
+                                /* a number cannot hold the marker: it becomes a string */
+                                c->type = cJSON_String;
+                                c->valuestring = cJSON_malloc(out.len + 1);
+                                memcpy(c->valuestring, buf_cstr(&out), out.len + 1);
+                                *findings += n;
+                        }
+                        cJSON_free(text);
+                } else if (c->child) {
+                        rc = redact_tree(rules, c->child, findings, err);
+                }
+        }
+        buf_free(&out);
+        return rc;
+}
+
+int ingest_redact_json(const struct rules_set *rules, const char *line, size_t len,
+                       struct buf *out, int64_t *findings, struct err *err)
+{
+        int64_t n = 0;
+        if (redact_into(rules, line, len, out, &n, err) < 0)
+                return -1;
+        *findings += n;
+        if (!n)
+                return 0;
+        /* Plain redaction keeps JSON valid when matches sit inside strings;
+         * check, and where it does not (a number that looks like a card, a
+         * match across quotes), redact value by value instead. */
+        const char *end = NULL;
+        cJSON *check = cJSON_ParseWithLengthOpts(out->ptr, out->len, &end, 0);
+        int whole = check && end == out->ptr + out->len;
+        cJSON_Delete(check);
+        if (whole)
+                return 0;
+        cJSON *tree = cJSON_ParseWithLengthOpts(line, len, &end, 0);
+        if (!tree)
+                return 0; /* not JSON to begin with: the plain redaction stands */
+        *findings -= n;
+        n = 0;
+        int rc = redact_tree(rules, tree, &n, err);
+        if (rc == 0) {
+                char *text = cJSON_PrintUnformatted(tree);
+                buf_reset(out);
+                buf_adds(out, text);
+                cJSON_free(text);
+                *findings += n;
+        }
+        cJSON_Delete(tree);
+        return rc;
+}
+
 /* Resolves the session of a parsed event; NULL (with reason) if none. */
 static const char *resolve_session(const struct ingest_options *opts, enum ingest_format format,
                                    const char *stem, const struct event *ev, const char **reason)
@@ -608,7 +699,7 @@ static int prepare_line(const struct ingest_options *opts, enum ingest_format *f
         }
         if (redact_into(opts->rules, ev->text.ptr ? ev->text.ptr : "", ev->text.len, &p->text,
                         &p->findings, err) < 0 ||
-            redact_into(opts->rules, line, len, &p->raw, &p->findings, err) < 0)
+            ingest_redact_json(opts->rules, line, len, &p->raw, &p->findings, err) < 0)
                 return -1;
         if (ev->tool_input) {
                 int64_t unused = 0;

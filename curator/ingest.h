@@ -109,6 +109,12 @@ int ingest_finish(struct ingest *ing, struct err *err);
 
 /* Tells the run how many bytes it will read in all, for progress. */
 void ingest_set_total(struct ingest *ing, uint64_t total_bytes);
+/* Redacts one JSON line with the rules into out (replacing its content), keeping it valid
+ * JSON: where replacing matches in the text would break it (a number that
+ * looks like a card number), strings, keys and numbers are redacted one by one
+ * and the line re-serialized. Adds the findings to *findings. */
+int ingest_redact_json(const struct rules_set *rules, const char *line, size_t len,
+                       struct buf *out, int64_t *findings, struct err *err);
 /* Scans a whole path to learn how many bytes ingest will read (for progress). */
 uint64_t ingest_size_of(const char *path);
 

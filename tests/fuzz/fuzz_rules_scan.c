@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "ingest.h"
 #include "rules.h"
 
 static struct rules_set *rules;
@@ -46,13 +47,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 in = NULL;
         }
         if (in) {
+                /* what ingest stores as an event's raw line */
                 struct buf out = BUF_INIT;
-                rules_redact((const char *)data, size, &f, RULES_MASK_REDACTING, &out);
-                const char *rend = NULL;
-                cJSON *red = cJSON_ParseWithLengthOpts(out.ptr ? out.ptr : "", out.len, &rend, 0);
-                if (!red)
-                        abort(); /* redaction broke valid JSON */
-                cJSON_Delete(red);
+                int64_t n = 0;
+                if (ingest_redact_json(rules, (const char *)data, size, &out, &n, &err) == 0) {
+                        const char *rend = NULL;
+                        cJSON *red = cJSON_ParseWithLengthOpts(out.ptr ? out.ptr : "", out.len,
+                                                               &rend, 0);
+                        if (!red || rend != out.ptr + out.len)
+                                abort(); /* redaction broke valid JSON */
+                        cJSON_Delete(red);
+                }
                 buf_free(&out);
                 cJSON_Delete(in);
         }

@@ -3,7 +3,10 @@
 #include <string.h>
 
 #include "check.h"
+#include <cjson/cJSON.h>
+
 #include "ingest.h"
+#include "rules.h"
 #include "timestamp.h"
 
 static int parse(const char *line, enum ingest_format f, struct event *ev, struct err *err)
@@ -187,8 +190,33 @@ static void test_timestamps(void)
         CHECK(timestamp_parse("1970-01-01T00:00:00Z", 20, &ms) == 0 && ms == 0);
 }
 
+/* Regression (tests/fuzz/fuzz_rules_scan): a number that passes Luhn was
+ * replaced by a bare marker, leaving the stored raw line invalid JSON. */
+static void test_redaction_keeps_json(void)
+{
+        struct rules_set *rules = NULL;
+        struct err err;
+        CHECK(rules_load_default(NULL, &rules, &err) == 0);
+        const char *line = "{\"id\":\"sevt_1\",\"type\":\"agent.tool_use\",\"input\":"
+                           "{\"card\":4111111111111111,\"note\":\"ok\"}}";
+        struct buf out = BUF_INIT;
+        int64_t findings = 0;
+        CHECK(ingest_redact_json(rules, line, strlen(line), &out, &findings, &err) == 0);
+        CHECK(findings >= 1);
+        cJSON *j = cJSON_Parse(buf_cstr(&out));
+        CHECK(j != NULL);
+        const cJSON *card = cJSON_GetObjectItemCaseSensitive(
+                cJSON_GetObjectItemCaseSensitive(j, "input"), "card");
+        CHECK(cJSON_IsString(card) && strstr(card->valuestring, "[REDACTED:") != NULL);
+        CHECK(strstr(buf_cstr(&out), "4111111111111111") == NULL);
+        cJSON_Delete(j);
+        buf_free(&out);
+        rules_free(rules);
+}
+
 int main(void)
 {
+        RUN(test_redaction_keeps_json);
         RUN(test_detect);
         RUN(test_managed_agents_tool_use);
         RUN(test_managed_agents_result_and_blocks);
