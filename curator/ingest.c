@@ -703,8 +703,8 @@ static int prepare_line(const struct ingest_options *opts, enum ingest_format *f
                 return -1;
         if (ev->tool_input) {
                 int64_t unused = 0;
-                if (redact_into(opts->rules, ev->tool_input, strlen(ev->tool_input),
-                                &p->tool_input, &unused, err) < 0)
+                if (ingest_redact_json(opts->rules, ev->tool_input, strlen(ev->tool_input),
+                                       &p->tool_input, &unused, err) < 0)
                         return -1;
                 p->has_tool_input = 1;
         }
