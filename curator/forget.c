@@ -13,6 +13,7 @@
 #include <git2/sys/mempack.h>
 #include <git2/sys/odb_backend.h>
 #include <pcre2.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,17 @@
 
 #define FORGET_MARK "[erased]"
 #define LOCK_NAME "curator.lock"
+
+/* Test hook: with CURATOR_TEST_KILL_AT=<point> in the environment the
+ * process kills itself there (SIGKILL: no clean-up runs), so the tests can
+ * stop an erasure in every window a crash could hit, not only where random
+ * timing happens to land. */
+void forget_kill_point(const char *point)
+{
+        const char *at = getenv("CURATOR_TEST_KILL_AT");
+        if (at && strcmp(at, point) == 0)
+                raise(SIGKILL);
+}
 
 /* ---- the writers' lock ---- */
 
@@ -814,6 +826,8 @@ static int delete_old_objects(struct store *s, const char *keep, struct err *err
         int rc = 0;
         buf_addf(&dir, "%s/objects/pack", s->home->store_path);
         for (int pass = 0; pass < 2 && rc == 0; pass++) {
+                if (pass == 1)
+                        forget_kill_point("indexes-deleted");
                 DIR *d = opendir(buf_cstr(&dir));
                 if (!d)
                         break;
@@ -1088,7 +1102,17 @@ static int recover_locked(struct store *s, const char *principal, struct err *er
                                     (git_oid_equal(&nh, &head) ||
                                      git_graph_descendant_of(s->repo, &head, &nh) == 1);
                         if (moved) {
-                                rc = apply_pending(s, principal, r->id, NULL, err);
+                                struct buf d = BUF_INIT;
+                                buf_addf(&d,
+                                         "{\"forget\":%lld,\"recovered\":true,\"old_head\":\"%s\","
+                                         "\"new_head\":\"%s\",\"memories\":%lld,\"events\":%lld,"
+                                         "\"memories_sha256\":\"%s\",\"events_sha256\":\"%s\"}",
+                                         (long long)r->id, r->old_head ? r->old_head : "",
+                                         r->new_head, (long long)r->memories, (long long)r->events,
+                                         r->memories_sha256 ? r->memories_sha256 : "",
+                                         r->events_sha256 ? r->events_sha256 : "");
+                                rc = apply_pending(s, principal, r->id, buf_cstr(&d), err);
+                                buf_free(&d);
                                 free(r->state);
                                 r->state = xstrdup("applied");
                         } else {
@@ -1229,10 +1253,12 @@ static int forget_locked(struct store *s, const struct forget_opts *o, struct fo
         store_oid_hex(&new_head, r->new_head);
         if (write_pack(s, &new_head, &pack, err) < 0)
                 goto out;
+        forget_kill_point("packed");
         forget_detail(&detail, 0, r);
         if (record_pending(s, o->principal, r, &rw.commits, hunks.ids, hunks.n, rejected.ids,
                            rejected.n, err) < 0)
                 goto out;
+        forget_kill_point("recorded");
         buf_reset(&detail);
         forget_detail(&detail, r->purge_id, r);
         if (!git_oid_equal(&new_head, &head)) {
@@ -1252,9 +1278,15 @@ static int forget_locked(struct store *s, const struct forget_opts *o, struct fo
                         goto out;
                 }
         }
-        if (apply_pending(s, o->principal, r->purge_id, buf_cstr(&detail), err) < 0 ||
-            store_reindex(s, NULL, err) < 0 || expire_reflogs(s, err) < 0 ||
-            delete_old_objects(s, buf_cstr(&pack), err) < 0 || finish_done(s, r->purge_id, err) < 0)
+        forget_kill_point("moved");
+        if (apply_pending(s, o->principal, r->purge_id, buf_cstr(&detail), err) < 0)
+                goto out;
+        forget_kill_point("applied");
+        if (store_reindex(s, NULL, err) < 0 || expire_reflogs(s, err) < 0 ||
+            delete_old_objects(s, buf_cstr(&pack), err) < 0)
+                goto out;
+        forget_kill_point("deleted");
+        if (finish_done(s, r->purge_id, err) < 0)
                 goto out;
         rc = 0;
 out:

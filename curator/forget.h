@@ -83,4 +83,8 @@ int store_compact(struct store *s, struct err *err);
 int store_lock_writers(const char *store_path, int exclusive, struct err *err);
 void store_unlock_writers(int fd);
 
+/* Test hook: kills the process (SIGKILL) at point when the environment's
+ * CURATOR_TEST_KILL_AT names it; a no-op otherwise. */
+void forget_kill_point(const char *point);
+
 #endif

@@ -5,7 +5,7 @@
  * at a given path is stored as a delta against the last tree written at the
  * same path (consecutive versions differ by the entries one commit changed),
  * everything else whole. Entries are zlib streams of stored blocks: the
- * pack is written at copy speed, and `git gc` may compress it later. */
+ * pack is written at copy speed; `git repack -a -d -F` recompresses it. */
 #ifndef CURATOR_FORGET_PACK_H
 #define CURATOR_FORGET_PACK_H
 

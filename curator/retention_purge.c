@@ -202,7 +202,15 @@ static int plan_events(struct store *s, const struct retention *r, const struct 
         if (db_purge_event_scopes(s->home->db, &scopes, &n, err) < 0)
                 goto out;
         for (size_t i = 0; i < n; i++) {
+                const char *named = config_get(s->home->cfg, "events-retention", scopes[i]);
                 const struct retention_class *c = events_class(s, r, scopes[i]);
+                if (named && !c) {
+                        err_set(err,
+                                "curator.conf [events-retention] %s = %s: no such class in "
+                                "[retention]",
+                                scopes[i], named);
+                        goto out;
+                }
                 if (!c || c->seconds < 0)
                         continue;
                 char cutoff[TIMESTAMP_LEN + 1];
@@ -448,6 +456,7 @@ int purge_run(struct store *s, const char *principal, int64_t now_ms, struct pur
                 return -1;
         if (record_plan(s->home->db, principal, plan, &out->purge_id, err) < 0)
                 return err_wrap(err, "recording the purge plan");
+        forget_kill_point("purge-recorded");
         if (plan->nmemories) {
                 int rc = commit_removal(s, principal, out->purge_id, plan, out->commit, err);
                 if (rc < 0) {
@@ -460,6 +469,7 @@ int purge_run(struct store *s, const char *principal, int64_t now_ms, struct pur
                                         (long long)out->purge_id);
                 }
         }
+        forget_kill_point("purge-committed");
         return finish_purge(s, principal, out->purge_id, out->commit, plan, err);
 }
 

@@ -172,4 +172,30 @@ done
 CHECKS=$((CHECKS + 1))
 if sql "select detail from audit_log where action like 'hold.%'" | grep -q "litigation"; then fail "a hold reason is in the audit log in clear"; fi
 expect_status 0 cur audit verify
+
+# A kill at each point of a purge: a rerun finishes it or starts over, and
+# the memories never go in two commits.
+cur purge --dry-run --json --as carol >"$T/due.json"
+read -r DUE_M DUE_E < <(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(len(d["memories"]), len(d["events"]))' "$T/due.json")
+[ "$DUE_M" -gt 0 ] && [ "$DUE_E" -gt 0 ] || fail "setup: something must be due for the crash tests"
+cp -a "$CURATOR_HOME" "$T/before-crash"
+for point in purge-recorded purge-committed; do
+        rm -rf "$CURATOR_HOME"
+        cp -a "$T/before-crash" "$CURATOR_HOME"
+        H0=$(GIT rev-parse main)
+        E0=$(sql "select count(*) from events")
+        expect_status 137 env CURATOR_TEST_KILL_AT=$point "$CURATOR" purge --as carol
+        expect_eq "$(sql "select state from purges order by id desc limit 1")" pending "killed at $point: the purge is pending"
+        expect_status 0 cur purge --json --as carol
+        expect_eq "$(GIT rev-list --count "$H0..main")" 1 "killed at $point, then a rerun: one purge commit"
+        expect_eq "$(GIT diff --name-status "$H0" main | grep -c '^D')" "$DUE_M" "killed at $point, then a rerun: the due memories are gone"
+        expect_eq "$(sql "select count(*) from events")" "$((E0 - DUE_E))" "killed at $point, then a rerun: the due events are gone"
+        expect_eq "$(sql "select count(*) from purges where state = 'pending'")" 0 "killed at $point, then a rerun: nothing pending"
+        case $point in
+        purge-recorded) expect_eq "$(sql "select count(*) from purges where state = 'abandoned'")" 1 "an uncommitted purge is abandoned" ;;
+        purge-committed) expect_eq "$(sql "select memories || ' ' || events || ' ' || state from purges order by id desc limit 1 offset 1")" "$DUE_M $DUE_E done" "a committed purge is finished by the rerun" ;;
+        esac
+        expect_status 0 cur store verify
+        expect_status 0 cur audit verify
+done
 finish
