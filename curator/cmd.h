@@ -77,5 +77,9 @@ int cmd_pull(int argc, char **argv, const struct cli *cli);
 int cmd_publish(int argc, char **argv, const struct cli *cli);
 int cmd_import(int argc, char **argv, const struct cli *cli);
 extern const char cmd_pull_usage[], cmd_publish_usage[], cmd_import_usage[];
+/* `curator export --format claude-code|memory-tool`: cmd_export hands over
+ * to cmd_export_format when cmd_export_wants_format says --format is given. */
+int cmd_export_wants_format(int argc, char **argv);
+int cmd_export_format(int argc, char **argv, const struct cli *cli);
 
 #endif

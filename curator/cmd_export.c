@@ -28,6 +28,8 @@ const char cmd_mcp_usage[] =
 
 int cmd_export(int argc, char **argv, const struct cli *cli)
 {
+        if (cmd_export_wants_format(argc, argv)) /* --format claude-code: cmd_platform.c */
+                return cmd_export_format(argc, argv, cli);
         static const struct option opts[] = {
             {"scope", required_argument, NULL, 's'},
             {"to", required_argument, NULL, 't'},

@@ -8,52 +8,53 @@
 #include "db_internal.h"
 
 static const char SQL_CURSOR_GET[] =
-        "SELECT session_id, agent_id, scope, last_processed_at, coalesce(last_ms, 0),"
-        " ids_at_last, events FROM platform_cursors WHERE session_id = ?";
+    "SELECT session_id, agent_id, scope, last_processed_at, coalesce(last_ms, 0),"
+    " ids_at_last, events FROM platform_cursors WHERE session_id = ?";
 static const char SQL_CURSOR_PUT[] =
-        "INSERT INTO platform_cursors(session_id, agent_id, scope, last_processed_at, last_ms,"
-        " ids_at_last, events, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
-        " ON CONFLICT(session_id) DO UPDATE SET agent_id = excluded.agent_id,"
-        " scope = excluded.scope, last_processed_at = excluded.last_processed_at,"
-        " last_ms = excluded.last_ms, ids_at_last = excluded.ids_at_last,"
-        " events = excluded.events, updated_at = excluded.updated_at";
+    "INSERT INTO platform_cursors(session_id, agent_id, scope, last_processed_at, last_ms,"
+    " ids_at_last, events, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+    " ON CONFLICT(session_id) DO UPDATE SET agent_id = excluded.agent_id,"
+    " scope = excluded.scope, last_processed_at = excluded.last_processed_at,"
+    " last_ms = excluded.last_ms, ids_at_last = excluded.ids_at_last,"
+    " events = excluded.events, updated_at = excluded.updated_at";
+static const char SQL_SESSION_SCOPE[] = "SELECT scope FROM sessions WHERE id = ?";
 static const char SQL_MAPPINGS[] =
-        "SELECT memory_id, platform_memory_id, path, content_sha256 FROM platform_published"
-        " WHERE memory_store_id = ? ORDER BY memory_id";
+    "SELECT memory_id, platform_memory_id, path, content_sha256 FROM platform_published"
+    " WHERE memory_store_id = ? ORDER BY memory_id";
 static const char SQL_MAPPING_PUT[] =
-        "INSERT INTO platform_published(memory_store_id, memory_id, platform_memory_id, path,"
-        " content_sha256, scope, published_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
-        " ON CONFLICT(memory_store_id, memory_id) DO UPDATE SET"
-        " platform_memory_id = excluded.platform_memory_id, path = excluded.path,"
-        " content_sha256 = excluded.content_sha256, scope = excluded.scope,"
-        " published_at = excluded.published_at, retired_at = NULL";
+    "INSERT INTO platform_published(memory_store_id, memory_id, platform_memory_id, path,"
+    " content_sha256, scope, published_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+    " ON CONFLICT(memory_store_id, memory_id) DO UPDATE SET"
+    " platform_memory_id = excluded.platform_memory_id, path = excluded.path,"
+    " content_sha256 = excluded.content_sha256, scope = excluded.scope,"
+    " published_at = excluded.published_at, retired_at = NULL";
 static const char SQL_MAPPING_RETIRE[] =
-        "UPDATE platform_published SET retired_at = ?3 WHERE memory_store_id = ?1"
-        " AND memory_id = ?2 AND retired_at IS NULL";
+    "UPDATE platform_published SET retired_at = ?3 WHERE memory_store_id = ?1"
+    " AND memory_id = ?2 AND retired_at IS NULL";
 static const char SQL_MAPPING_DELETE[] =
-        "DELETE FROM platform_published WHERE memory_store_id = ? AND memory_id = ?";
+    "DELETE FROM platform_published WHERE memory_store_id = ? AND memory_id = ?";
 static const char SQL_ERASURE_REFS[] =
-        "SELECT memory_id, platform_memory_id FROM platform_published WHERE memory_store_id = ?1"
-        " UNION SELECT memory_id, platform_memory_id FROM platform_imported"
-        " WHERE memory_store_id = ?1 ORDER BY 1, 2";
+    "SELECT memory_id, platform_memory_id FROM platform_published WHERE memory_store_id = ?1"
+    " UNION SELECT memory_id, platform_memory_id FROM platform_imported"
+    " WHERE memory_store_id = ?1 ORDER BY 1, 2";
 static const char SQL_IMPORTED_PUT[] =
-        "INSERT INTO platform_imported(memory_store_id, platform_memory_id, memory_id, diff_id,"
-        " imported_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING";
+    "INSERT INTO platform_imported(memory_store_id, platform_memory_id, memory_id, diff_id,"
+    " imported_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING";
 static const char SQL_FORGET_IMPORTED[] =
-        "DELETE FROM platform_imported WHERE memory_store_id = ? AND memory_id = ?";
+    "DELETE FROM platform_imported WHERE memory_store_id = ? AND memory_id = ?";
 static const char SQL_PUBLISH_GET[] =
-        "SELECT scope, commit_id FROM platform_publishes WHERE memory_store_id = ?";
+    "SELECT scope, commit_id FROM platform_publishes WHERE memory_store_id = ?";
 static const char SQL_PUBLISH_SET[] =
-        "INSERT INTO platform_publishes(memory_store_id, scope, commit_id, published_at)"
-        " VALUES (?1, ?2, ?3, ?4) ON CONFLICT(memory_store_id) DO UPDATE SET"
-        " scope = excluded.scope, commit_id = excluded.commit_id,"
-        " published_at = excluded.published_at";
+    "INSERT INTO platform_publishes(memory_store_id, scope, commit_id, published_at)"
+    " VALUES (?1, ?2, ?3, ?4) ON CONFLICT(memory_store_id) DO UPDATE SET"
+    " scope = excluded.scope, commit_id = excluded.commit_id,"
+    " published_at = excluded.published_at";
 static const char SQL_ERASED[] =
-        "SELECT 1 FROM purge_items i JOIN purges p ON p.id = i.purge_id"
-        " WHERE i.kind = 'memory' AND i.ref = ? AND p.state IN ('applied', 'done') LIMIT 1";
+    "SELECT 1 FROM purge_items i JOIN purges p ON p.id = i.purge_id"
+    " WHERE i.kind = 'memory' AND i.ref = ? AND p.state IN ('applied', 'done') LIMIT 1";
 static const char SQL_OPEN_IMPORT[] =
-        "SELECT id FROM diffs WHERE scope = ? AND source = 'import'"
-        " AND state IN ('pending', 'partially_approved') ORDER BY id DESC LIMIT 1";
+    "SELECT id FROM diffs WHERE scope = ? AND source = 'import'"
+    " AND state IN ('pending', 'partially_approved') ORDER BY id DESC LIMIT 1";
 static const char SQL_MARK_IMPORT[] = "UPDATE diffs SET source = 'import' WHERE id = ?";
 
 static int step_done(struct db *db, sqlite3_stmt *st, struct err *err, const char *what)
@@ -224,8 +225,7 @@ int db_platform_publish_set(struct db *db, const char *store_id, const char *sco
         return step_done(db, st, err, "recording the published commit");
 }
 
-int db_platform_memory_erased(struct db *db, const char *memory_id, int *erased,
-                              struct err *err)
+int db_platform_memory_erased(struct db *db, const char *memory_id, int *erased, struct err *err)
 {
         sqlite3_stmt *st = db_stmt(db, SQL_ERASED, err);
         if (!st)
@@ -310,4 +310,21 @@ int db_platform_forget_memory(struct db *db, const char *store_id, const char *m
         db_bind_text(st, 1, store_id);
         db_bind_text(st, 2, memory_id);
         return step_done(db, st, err, "forgetting an imported memory");
+}
+
+int db_platform_session_scope(struct db *db, const char *session_id, char **scope, struct err *err)
+{
+        sqlite3_stmt *st = db_stmt(db, SQL_SESSION_SCOPE, err);
+        if (!st)
+                return -1;
+        db_bind_text(st, 1, session_id);
+        int rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+                free(*scope);
+                *scope = db_column_strdup(st, 0);
+        }
+        sqlite3_reset(st);
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+                return db_fail(db, err, "reading a session's scope");
+        return 0;
 }

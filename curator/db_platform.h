@@ -26,6 +26,9 @@ int db_platform_cursor_get(struct db *db, const char *session_id, struct platfor
 int db_platform_cursor_put(struct db *db, const struct platform_cursor *c, const char *now,
                            struct err *err);
 
+/* Replaces *scope with the scope ingest gave session (unchanged if none). */
+int db_platform_session_scope(struct db *db, const char *session_id, char **scope, struct err *err);
+
 struct platform_mapping {
         char *memory_id;          /* owned: curator mem-<hex> */
         char *platform_memory_id; /* owned: mem_... */
@@ -67,8 +70,7 @@ int db_platform_publish_set(struct db *db, const char *store_id, const char *sco
                             const char *commit, const char *now, struct err *err);
 
 /* *erased = 1 if a purge or an erasure that was applied removed memory_id. */
-int db_platform_memory_erased(struct db *db, const char *memory_id, int *erased,
-                              struct err *err);
+int db_platform_memory_erased(struct db *db, const char *memory_id, int *erased, struct err *err);
 
 /* The open (pending or partially approved) import diff of scope, or 0. */
 int db_platform_open_import(struct db *db, const char *scope, int64_t *diff_id, struct err *err);

@@ -114,7 +114,8 @@ int export_claude_code(struct store *s, const char *scope, const char *commit, c
                 store_memories_free(&l);
                 return -1;
         }
-        qsort(l.v, l.n, sizeof(*l.v), newest_first);
+        if (l.n > 1)
+                qsort(l.v, l.n, sizeof(*l.v), newest_first);
         struct buf tmp = BUF_INIT, index = BUF_INIT, line = BUF_INIT;
         size_t dl = strlen(dir);
         while (dl > 1 && dir[dl - 1] == '/')

@@ -25,7 +25,7 @@ struct http_client {
 };
 
 struct http_response {
-        long status;    /* 0 if no answer came */
+        long status; /* 0 if no answer came */
         struct buf body;
 };
 

@@ -20,8 +20,8 @@
 #include "timestamp.h"
 
 struct platform {
-        char *base_url; /* owned, no trailing slash */
-        char *key;      /* owned; never printed, logged or stored */
+        char *base_url;  /* owned, no trailing slash */
+        char *key;       /* owned; never printed, logged or stored */
         char *workspace; /* owned, or NULL */
         int page_limit;
         struct http_client http;
@@ -157,8 +157,8 @@ int platform_call(struct platform *p, enum platform_family fam, const char *meth
         buf_free(&auth);
         headers = curl_slist_append(headers, "anthropic-version: " PLATFORM_VERSION);
         headers = curl_slist_append(headers, fam == PLATFORM_MEMORY
-                                                     ? "anthropic-beta: " PLATFORM_BETA_MEMORY
-                                                     : "anthropic-beta: " PLATFORM_BETA_SESSIONS);
+                                                 ? "anthropic-beta: " PLATFORM_BETA_MEMORY
+                                                 : "anthropic-beta: " PLATFORM_BETA_SESSIONS);
         headers = curl_slist_append(headers, "accept: application/json");
         if (json)
                 headers = curl_slist_append(headers, "content-type: application/json");
@@ -168,8 +168,8 @@ int platform_call(struct platform *p, enum platform_family fam, const char *meth
                 headers = curl_slist_append(headers, w.ptr);
                 buf_free(&w);
         }
-        if (http_client_request(&p->http, method, url.ptr, headers, json,
-                                json ? strlen(json) : 0, &r, err) < 0) {
+        if (http_client_request(&p->http, method, url.ptr, headers, json, json ? strlen(json) : 0,
+                                &r, err) < 0) {
                 err_wrap(err, "the platform at %s", p->base_url);
                 goto out;
         }
@@ -190,16 +190,15 @@ int platform_call(struct platform *p, enum platform_family fam, const char *meth
         const cJSON *eo = cJSON_GetObjectItemCaseSensitive(parsed, "error");
         const char *etype = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(eo, "type"));
         const char *emsg = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(eo, "message"));
-        const char *cid = cJSON_GetStringValue(
-                cJSON_GetObjectItemCaseSensitive(eo, "conflicting_memory_id"));
+        const char *cid =
+            cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(eo, "conflicting_memory_id"));
         if (!cid) /* placement unconfirmed (PLATFORM.md §2): also look at the top level */
                 cid = cJSON_GetStringValue(
-                        cJSON_GetObjectItemCaseSensitive(parsed, "conflicting_memory_id"));
+                    cJSON_GetObjectItemCaseSensitive(parsed, "conflicting_memory_id"));
         if (perr) {
                 perr->status = r.status;
                 snprintf(perr->type, sizeof(perr->type), "%s", etype ? etype : "");
-                snprintf(perr->conflicting_id, sizeof(perr->conflicting_id), "%s",
-                         cid ? cid : "");
+                snprintf(perr->conflicting_id, sizeof(perr->conflicting_id), "%s", cid ? cid : "");
         }
         if (r.status == 401 || r.status == 403) {
                 err_set(err,
@@ -281,9 +280,9 @@ static int list_sessions(struct platform *p, const struct platform_pull_options 
                 if (rc == 0) {
                         const cJSON *agent = cJSON_GetObjectItemCaseSensitive(s, "agent");
                         const char *aid =
-                                cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(agent, "id"));
-                        const char *an = cJSON_GetStringValue(
-                                cJSON_GetObjectItemCaseSensitive(agent, "name"));
+                            cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(agent, "id"));
+                        const char *an =
+                            cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(agent, "name"));
                         (*out)[0].agent_id = aid ? xstrdup(aid) : NULL;
                         (*out)[0].agent_name = an ? xstrdup(an) : NULL;
                 }
@@ -314,7 +313,7 @@ static int list_sessions(struct platform *p, const struct platform_pull_options 
                 cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(res, "data"))
                 {
                         const char *id =
-                                cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(s, "id"));
+                            cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(s, "id"));
                         if (!id || !*id)
                                 continue;
                         if (*n == cap) {
@@ -323,16 +322,16 @@ static int list_sessions(struct platform *p, const struct platform_pull_options 
                         }
                         const cJSON *agent = cJSON_GetObjectItemCaseSensitive(s, "agent");
                         const char *aid =
-                                cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(agent, "id"));
-                        const char *an = cJSON_GetStringValue(
-                                cJSON_GetObjectItemCaseSensitive(agent, "name"));
+                            cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(agent, "id"));
+                        const char *an =
+                            cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(agent, "name"));
                         struct pulled_session *ps = &(*out)[(*n)++];
                         ps->id = xstrdup(id);
                         ps->agent_id = aid ? xstrdup(aid) : NULL;
                         ps->agent_name = an ? xstrdup(an) : NULL;
                 }
                 const char *next =
-                        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(res, "next_page"));
+                    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(res, "next_page"));
                 free(page);
                 page = next && *next ? xstrdup(next) : NULL;
                 cJSON_Delete(res);
@@ -364,8 +363,8 @@ static int pull_session(struct pull_session_ctx *x, const struct pulled_session 
         if (!found) {
                 cur.session_id = xstrdup(ps->id);
                 const char *scope = x->o->scope
-                                            ? x->o->scope
-                                            : session_scope(x->h->cfg, ps->agent_name, ps->agent_id);
+                                        ? x->o->scope
+                                        : session_scope(x->h->cfg, ps->agent_name, ps->agent_id);
                 if (!scope)
                         scope = config_get(x->h->cfg, "ingest", "default_scope");
                 cur.scope = xstrdup(scope ? scope : "default");
@@ -382,6 +381,9 @@ static int pull_session(struct pull_session_ctx *x, const struct pulled_session 
         buf_addf(&name, "platform:%s", ps->id);
         /* one filter for the whole paging run: the cursor as it was at the start */
         char *from = cur.last_processed_at ? xstrdup(cur.last_processed_at) : NULL;
+        int64_t from_ms = cur.last_ms;
+        /* ingest borrows it until ingest_finish, while cur.scope may be replaced */
+        char *asked_scope = xstrdup(cur.scope);
         for (;;) {
                 struct buf q = BUF_INIT;
                 buf_adds(&q, "/v1/sessions/");
@@ -398,9 +400,16 @@ static int pull_session(struct pull_session_ctx *x, const struct pulled_session 
                         http_url_escape(&q, page);
                 }
                 cJSON *res = NULL;
-                int crc = platform_call(x->p, PLATFORM_SESSIONS, "GET", q.ptr, NULL, &res, NULL,
-                                        err);
+                struct platform_error perr;
+                int crc =
+                    platform_call(x->p, PLATFORM_SESSIONS, "GET", q.ptr, NULL, &res, &perr, err);
                 buf_free(&q);
+                if (crc == PLATFORM_REFUSED && perr.status == 404) {
+                        /* deleted since it was listed: what was stored stays; the rest is gone */
+                        x->res->missing++;
+                        rc = 0;
+                        goto out;
+                }
                 if (crc < 0) {
                         rc = crc;
                         goto out;
@@ -413,13 +422,20 @@ static int pull_session(struct pull_session_ctx *x, const struct pulled_session 
                 cJSON_ArrayForEach(ev, cJSON_GetObjectItemCaseSensitive(res, "data"))
                 {
                         const char *id =
-                                cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ev, "id"));
+                            cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ev, "id"));
                         const char *pa = cJSON_GetStringValue(
-                                cJSON_GetObjectItemCaseSensitive(ev, "processed_at"));
+                            cJSON_GetObjectItemCaseSensitive(ev, "processed_at"));
                         int64_t ms = 0;
                         int timed = pa && timestamp_parse(pa, strlen(pa), &ms) == 0;
                         if (timed && cur.last_processed_at && id && *id &&
                             (ms < cur.last_ms || (ms == cur.last_ms && id_in(seen, id)))) {
+                                x->res->skipped++;
+                                continue;
+                        }
+                        /* an event with no id (an interrupt may have none) at the instant the
+                         * run started from was stored by an earlier run: its identity is a
+                         * hash of its position, so storing it again would double it */
+                        if (timed && from && (!id || !*id) && ms <= from_ms) {
                                 x->res->skipped++;
                                 continue;
                         }
@@ -441,12 +457,12 @@ static int pull_session(struct pull_session_ctx *x, const struct pulled_session 
                 if (lines.len) {
                         if (!ing) {
                                 struct ingest_options io = {
-                                        .format = INGEST_MANAGED_AGENTS,
-                                        .session = ps->id,
-                                        .scope = cur.scope,
-                                        .cfg = x->h->cfg,
-                                        .rules = x->o->rules,
-                                        .actor = x->o->actor,
+                                    .format = INGEST_MANAGED_AGENTS,
+                                    .session = ps->id,
+                                    .scope = asked_scope,
+                                    .cfg = x->h->cfg,
+                                    .rules = x->o->rules,
+                                    .actor = x->o->actor,
                                 };
                                 if (ingest_begin(x->h->db, &io, &ing, err) < 0) {
                                         buf_free(&lines);
@@ -456,6 +472,12 @@ static int pull_session(struct pull_session_ctx *x, const struct pulled_session 
                         }
                         struct ingest_stats before = *ingest_stats(ing);
                         if (ingest_buffer(ing, lines.ptr, lines.len, name.ptr, err) < 0) {
+                                buf_free(&lines);
+                                cJSON_Delete(res);
+                                goto out;
+                        }
+                        if (!found && !cur.events &&
+                            db_platform_session_scope(x->h->db, ps->id, &cur.scope, err) < 0) {
                                 buf_free(&lines);
                                 cJSON_Delete(res);
                                 goto out;
@@ -482,7 +504,7 @@ static int pull_session(struct pull_session_ctx *x, const struct pulled_session 
                         goto out;
                 }
                 const char *next =
-                        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(res, "next_page"));
+                    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(res, "next_page"));
                 free(page);
                 page = next && *next ? xstrdup(next) : NULL;
                 cJSON_Delete(res);
@@ -498,6 +520,7 @@ out:
         }
         buf_free(&name);
         free(from);
+        free(asked_scope);
         free(page);
         cJSON_Delete(seen);
         platform_cursor_clear(&cur);

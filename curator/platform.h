@@ -66,11 +66,11 @@ int platform_call(struct platform *p, enum platform_family fam, const char *meth
 /* ---- pull ---- */
 
 struct platform_pull_options {
-        const char *agent_id;   /* only sessions of this agent, or NULL */
-        const char *since;      /* only sessions created at or after (RFC 3339), or NULL */
-        const char *session_id; /* only this session (e.g. from a webhook), or NULL */
-        const char *scope;      /* scope for new sessions; NULL: [scope-map] agent:, the
-                                   agent's name, [ingest] default_scope, "default" */
+        const char *agent_id;          /* only sessions of this agent, or NULL */
+        const char *since;             /* only sessions created at or after (RFC 3339), or NULL */
+        const char *session_id;        /* only this session (e.g. from a webhook), or NULL */
+        const char *scope;             /* scope for new sessions; NULL: [scope-map] agent:, the
+                                          agent's name, [ingest] default_scope, "default" */
         const struct rules_set *rules; /* redaction at ingest; NULL stores as read */
         const char *actor;             /* for the audit log; NULL: "curator" */
 };
@@ -83,6 +83,7 @@ struct platform_pull_result {
                                 again with its processed_at) */
         uint64_t skipped;    /* events the cursor already had, not even handed to ingest */
         uint64_t rejected;   /* lines ingest could not store (see `curator rejected`) */
+        uint64_t missing;    /* sessions deleted on the platform between listing and paging */
         unsigned long calls, retries;
 };
 
@@ -104,8 +105,8 @@ struct platform_publish_options {
 };
 
 struct platform_publish_result {
-        char commit[41];  /* the store commit published */
-        int up_to_date;   /* nothing changed since the last complete publish: no call made */
+        char commit[41]; /* the store commit published */
+        int up_to_date;  /* nothing changed since the last complete publish: no call made */
         unsigned memories, created, updated, deleted, unchanged, conflicts, erased, redacted;
         struct memory_list_str problems; /* "<memory id>: <why it was not published>" */
         unsigned long calls, retries;
@@ -136,11 +137,13 @@ struct platform_import_options {
 struct platform_import_result {
         int64_t diff_id; /* 0: nothing differs, no diff */
         unsigned memories, adds, updates, deletes, unchanged, blocked, empty;
+        unsigned rejected_before; /* texts a reviewer rejected before: not proposed again */
         unsigned long calls, retries;
 };
 
 /* Reads the whole platform store (view=full) and proposes its differences
- * from the scope's memories at head as one pending diff (source 'import'),
+ * from the scope's memories at head (texts a reviewer already rejected left
+ * out) as one pending diff (source 'import'),
  * hunk by hunk, with the rules run on every text exactly as a dreaming pass
  * does; evidence names the platform memory version. Nothing reaches the
  * store until a reviewer approves it. */

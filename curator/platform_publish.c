@@ -40,7 +40,10 @@ static size_t utf8_next(const unsigned char *s, size_t n, unsigned *cp)
                 *cp = s[0];
                 return 1;
         }
-        size_t len = (s[0] & 0xe0) == 0xc0 ? 2 : (s[0] & 0xf0) == 0xe0 ? 3 : (s[0] & 0xf8) == 0xf0 ? 4 : 0;
+        size_t len = (s[0] & 0xe0) == 0xc0   ? 2
+                     : (s[0] & 0xf0) == 0xe0 ? 3
+                     : (s[0] & 0xf8) == 0xf0 ? 4
+                                             : 0;
         if (!len || len > n)
                 return 0;
         unsigned c = s[0] & (0x7f >> len);
@@ -70,7 +73,8 @@ static const char *platform_path_problem(const char *path)
         for (;;) {
                 const char *end = strchr(seg, '/');
                 size_t sl = end ? (size_t)(end - seg) : strlen(seg);
-                if (sl == 0 || (sl == 1 && seg[0] == '.') || (sl == 2 && seg[0] == '.' && seg[1] == '.'))
+                if (sl == 0 || (sl == 1 && seg[0] == '.') ||
+                    (sl == 2 && seg[0] == '.' && seg[1] == '.'))
                         return "the path has an empty, . or .. segment";
                 if (!end)
                         break;
@@ -191,7 +195,8 @@ static int list_remote(struct platform *p, const char *store_id, int full, struc
 static struct remote *remote_by(struct remotes *r, const char *path, const char *id)
 {
         for (size_t i = 0; i < r->n; i++) {
-                if ((path && strcmp(r->v[i].path, path) == 0) || (id && strcmp(r->v[i].id, id) == 0))
+                if ((path && strcmp(r->v[i].path, path) == 0) ||
+                    (id && strcmp(r->v[i].id, id) == 0))
                         return &r->v[i];
         }
         return NULL;
@@ -349,8 +354,8 @@ static int erase_published(struct publish_ctx *x, const struct platform_mapping 
                          redacted);
                 int rc = db_begin(x->h->db, err);
                 if (rc == 0)
-                        rc = audit_append(x->h->db, x->actor, "platform.erase", m->memory_id,
-                                          d.ptr, err);
+                        rc = audit_append(x->h->db, x->actor, "platform.erase", m->memory_id, d.ptr,
+                                          err);
                 if (rc == 0)
                         rc = db_platform_forget_memory(x->h->db, x->o->memory_store_id,
                                                        m->memory_id, err);
@@ -568,8 +573,8 @@ int platform_publish(struct home *h, struct store *s, const struct platform_publ
                                 mapped = &maps.v[k];
                 }
                 char *content = xstrndup(m->body, m->body_len);
-                int prc = publish_one(&x, m, ppaths[i], content, m->body_len, sha, &remote, mapped,
-                                      err);
+                int prc =
+                    publish_one(&x, m, ppaths[i], content, m->body_len, sha, &remote, mapped, err);
                 free(content);
                 if (prc < 0) {
                         rc = prc;
@@ -595,8 +600,9 @@ int platform_publish(struct home *h, struct store *s, const struct platform_publ
                 if (drc == PLATFORM_REFUSED) {
                         res->deleted--;
                         res->conflicts++;
-                        problem(&x, mid ? mid : r->path, "changed on the platform during the "
-                                                          "publish; not deleted, rerun");
+                        problem(&x, mid ? mid : r->path,
+                                "changed on the platform during the "
+                                "publish; not deleted, rerun");
                         continue;
                 }
                 if (drc < 0) {
@@ -610,8 +616,8 @@ int platform_publish(struct home *h, struct store *s, const struct platform_publ
         for (size_t i = 0; !o->dry_run && i < maps.n; i++) {
                 if (strmap_get(&wanted, maps.v[i].memory_id))
                         continue;
-                if (db_platform_mapping_retire(h->db, o->memory_store_id, maps.v[i].memory_id,
-                                               now, err) < 0)
+                if (db_platform_mapping_retire(h->db, o->memory_store_id, maps.v[i].memory_id, now,
+                                               err) < 0)
                         goto out;
         }
         if (!o->dry_run) {
@@ -629,9 +635,9 @@ int platform_publish(struct home *h, struct store *s, const struct platform_publ
                         buf_free(&d);
                         goto out;
                 }
-                if ((!res->problems.n && db_platform_publish_set(h->db, o->memory_store_id,
-                                                                 o->scope, res->commit, now,
-                                                                 err) < 0) ||
+                if ((!res->problems.n &&
+                     db_platform_publish_set(h->db, o->memory_store_id, o->scope, res->commit, now,
+                                             err) < 0) ||
                     audit_append(h->db, actor, "platform.publish", o->scope, d.ptr, err) < 0 ||
                     db_commit(h->db, err) < 0) {
                         db_rollback(h->db);
@@ -719,14 +725,17 @@ int platform_import(struct home *h, struct store *s, const struct platform_impor
         struct dream_proposal prop = {0};
         struct platform *p = NULL;
         struct strmap seen = STRMAP_INIT; /* curator memory ids the store has */
+        struct memory_list_str rejected = {0};
         char head[41];
         int rc = -1;
         int64_t run_id = 0;
         const char *actor = o->actor ? o->actor : "curator";
         if (!memory_scope_valid(o->scope))
                 return err_set(err, "'%s' is not a scope name", o->scope);
+        /* published and imported pairs both say which curator memory a platform one is */
         if (store_head(s, head, err) < 0 || store_list(s, head, o->scope, &mems, err) < 0 ||
-            db_platform_mappings(h->db, o->memory_store_id, &maps, err) < 0 ||
+            db_platform_erasure_refs(h->db, o->memory_store_id, &maps, err) < 0 ||
+            db_dream_rejected_texts(h->db, o->scope, &rejected, err) < 0 ||
             platform_open(h->cfg, &p, err) < 0)
                 goto out;
         if ((rc = list_remote(p, o->memory_store_id, 1, &remote, err)) < 0)
@@ -749,6 +758,13 @@ int platform_import(struct home *h, struct store *s, const struct platform_impor
                         if (strcmp(pp, r->path) == 0)
                                 m = mems.v[j];
                         free(pp);
+                }
+                /* the same text at another path (e.g. imported before, not yet published
+                 * at curator's path) is that memory, unchanged */
+                for (size_t j = 0; !m && r->content && j < mems.n; j++) {
+                        if (mems.v[j]->body_len == strlen(r->content) &&
+                            memcmp(mems.v[j]->body, r->content, mems.v[j]->body_len) == 0)
+                                m = mems.v[j];
                 }
                 if (!r->content || !*r->content) {
                         res->empty++; /* an empty memory cannot be approved; nothing to propose */
@@ -789,6 +805,32 @@ int platform_import(struct home *h, struct store *s, const struct platform_impor
                 }
                 if (check_text(o->rules, hk, err) < 0)
                         goto out;
+                /* with the rules' redaction applied, it may be what curator holds; or
+                 * a text a reviewer rejected before: neither is proposed (again) */
+                const struct memory *same = NULL;
+                for (size_t j = 0; !same && j < mems.n; j++) {
+                        if ((!m || m == mems.v[j]) && mems.v[j]->body_len == strlen(hk->new_text) &&
+                            memcmp(mems.v[j]->body, hk->new_text, mems.v[j]->body_len) == 0)
+                                same = mems.v[j];
+                }
+                int refused = 0;
+                for (size_t k = 0; !same && k < rejected.n && !refused; k++)
+                        refused = strcmp(rejected.v[k], hk->new_text) == 0;
+                if (same || refused) {
+                        if (same) {
+                                strmap_put(&seen, same->id, (void *)1);
+                                res->unchanged++;
+                        } else {
+                                res->rejected_before++;
+                        }
+                        if (hk->op == DREAM_ADD)
+                                res->adds--;
+                        else
+                                res->updates--;
+                        dream_hunk_clear(hk);
+                        prop.n--;
+                        continue;
+                }
                 res->blocked += (unsigned)hk->blocked;
         }
         for (size_t j = 0; o->deletions && j < mems.n; j++) {
@@ -840,11 +882,11 @@ int platform_import(struct home *h, struct store *s, const struct platform_impor
                         char *at = strchr(pid, '@');
                         if (at)
                                 *at = '\0';
-                        int prc = strcmp(pid, "absent") == 0
-                                          ? 0
-                                          : db_platform_imported_put(h->db, o->memory_store_id,
-                                                                     pid, hk->memory_id,
-                                                                     res->diff_id, now, err);
+                        int prc =
+                            strcmp(pid, "absent") == 0
+                                ? 0
+                                : db_platform_imported_put(h->db, o->memory_store_id, pid,
+                                                           hk->memory_id, res->diff_id, now, err);
                         free(pid);
                         if (prc < 0)
                                 goto rollback;
@@ -874,7 +916,7 @@ int platform_import(struct home *h, struct store *s, const struct platform_impor
 rollback:
         buf_free(&d);
         db_rollback(h->db);
-fail_run: {
+fail_run : {
         struct err e2;
         struct dream_result dr = {0};
         timestamp_now(now);
@@ -884,6 +926,7 @@ out:
         res->calls = platform_calls(p);
         res->retries = platform_retries(p);
         strmap_free(&seen);
+        memory_list_clear(&rejected);
         dream_proposal_free(&prop);
         remotes_free(&remote);
         platform_mappings_free(&maps);

@@ -23,7 +23,7 @@ start_platform() {
         python3 "$TOOLS/fake_platform.py" --seed "$SEED" --log "$T/$name.log" --key "$KEY" \
                 --lifetime 400 "$@" >"$T/$name.port" &
         BG_PIDS+=($!)
-        for _ in $(seq 100); do [ -s "$T/$name.port" ] && break; sleep 0.05; done
+        for _ in $(seq 300); do [ -s "$T/$name.port" ] && break; sleep 0.05; done
         touch "$T/$name.log"
 }
 port() { cat "$T/$1.port"; }
@@ -80,10 +80,25 @@ expect_eq "$(json_field "$T/out" duplicates)" 0 "third pull: nothing even refetc
 # a new event at exactly the cursor's instant, and a later one
 control p1 events '{"session_id":"sesn_01supportaaaa","events":[
  {"id":"sevt_late_same","type":"agent.message","processed_at":"2026-09-21T12:10:00Z","content":[{"type":"text","text":"You are welcome."}]},
- {"id":"sevt_late_next","type":"session.status_idle","processed_at":"2026-09-21T12:11:00Z","stop_reason":{"type":"end_turn"}}]}' >/dev/null
+ {"id":"sevt_late_next","type":"session.status_idle","processed_at":"2026-09-21T12:11:00Z","stop_reason":{"type":"end_turn"}},
+ {"id":"","type":"user.interrupt","processed_at":"2026-09-21T12:11:00Z"}]}' >/dev/null
 expect_status 0 cur pull --json
-expect_eq "$(json_field "$T/out" events)" 2 "both new events, the same-instant one too"
-expect_eq "$(sql "select count(*) from events")" 22 "22 rows"
+expect_eq "$(json_field "$T/out" events)" 3 "the new events, the same-instant one and one without an id too"
+expect_eq "$(sql "select count(*) from events")" 23 "23 rows"
+expect_status 0 cur pull --json
+expect_eq "$(json_field "$T/out" events)" 0 "an event without an id at the cursor's instant is not stored twice"
+expect_eq "$(sql "select count(*) from events where type='user.interrupt'")" 1 "one interrupt row"
+expect_eq "$(sql "select scope from platform_cursors where session_id='sesn_01otheragent'")" ops-bot "the cursor names the scope ingest chose"
+# one session (as a webhook would ask): the session, then its events
+expect_status 0 cur pull --session sesn_01otheragent --json
+expect_eq "$(json_field "$T/out" sessions)" 1 "--session: one session"
+expect_eq "$(json_field "$T/out" calls)" 2 "--session: GET the session, one events page"
+# a session deleted between listing and paging is skipped, not fatal
+control p1 faults '[{"method":"GET","path":"/v1/sessions/sesn_01supportbbbb/events","status":404,"count":1,"body":{"type":"error","error":{"type":"not_found_error","message":"no such session"}}}]' >/dev/null
+expect_status 0 cur pull --json
+expect_eq "$(json_field "$T/out" missing)" 1 "counted as missing"
+expect_eq "$(json_field "$T/out" sessions)" 3 "the others pulled"
+control p1 faults '[]' >/dev/null
 
 expect_status 0 cur dream --json
 DIFF=$(json_field "$T/out" diff_ids | python3 -c 'import json,sys; print(json.load(sys.stdin)[0])')
@@ -168,8 +183,21 @@ expect_status 2 cur review approve "$IMP" --as root
 expect_grep "blocked" "$T/err" "the blocked hunk cannot be approved"
 expect_status 0 cur review approve "$IMP" --hunks "$OK_HUNKS" --as root
 expect_status 0 cur review reject "$IMP" --hunks "$BLOCKED" --as root --reason "a credential"
+expect_status 0 cur import --memory-store "$STORE" --scope "$SCOPE" --json
+expect_eq "$(json_field "$T/out" diff)" 0 "re-import before publishing: approved texts match, nothing new"
+expect_eq "$(json_field "$T/out" rejected_before)" 1 "the rejected text is not proposed again"
+expect_eq "$(sql "select state from diffs where id=$IMP")" "approved" "the first import diff is left as decided"
 expect_eq "$(sql "select count(*) from store_memories where text like 'Escalate refunds over 300 EUR%'")" 1 "the update landed through review"
 expect_eq "$(sql "select count(*) from store_memories where text like '%Zephyrine%'")" 1 "the add landed through review"
+curl -sf "http://127.0.0.1:$(port p1)/_control/stores/$STORE" >"$T/before.json"
+BEFORE=$(calls p1)
+expect_status 0 cur publish --scope "$SCOPE" --memory-store "$STORE" --dry-run --json
+expect_eq "$(json_field "$T/out" created)" 1 "dry run: the approved add would be created"
+expect_eq "$(json_field "$T/out" deleted)" 2 "dry run: the agent's two extra paths would go"
+ONPLAT=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["memories"]))' "$T/before.json")
+expect_eq "$(json_field "$T/out" calls)" $(((ONPLAT + 4) / 5)) "dry run: the listing's pages, nothing else"
+expect_eq "$(tail -n +$((BEFORE + 1)) "$T/p1.log" | grep -vc '"method": "GET"')" 0 "dry run: reads only"
+curl -sf "http://127.0.0.1:$(port p1)/_control/stores/$STORE" | cmp -s - "$T/before.json" || fail "dry run changed the store"
 expect_status 0 cur publish --scope "$SCOPE" --memory-store "$STORE" --json
 same_as_scope p1 || fail "after import + review + publish the store equals the scope"
 expect_status 0 cur import --memory-store "$STORE" --scope "$SCOPE" --json
@@ -218,6 +246,52 @@ CODE=$(curl -s -o /dev/null -w '%{http_code}' -H "x-api-key: $KEY" -H 'anthropic
         -H 'anthropic-beta: managed-agents-2026-04-01,agent-memory-2026-07-22' \
         "http://127.0.0.1:$(port p1)/v1/memory_stores/$STORE/memories")
 expect_eq "$CODE" 400 "the double rejects both beta headers (so curator never sent them)"
+
+# ---- the double itself holds to PLATFORM.md §6 (else the tests above prove little) ----
+python3 - "$(port p1)" "$KEY" <<'PY' || fail "the test double deviates from PLATFORM.md §6"
+import json, sys, urllib.request, urllib.error, hashlib
+base, key = "http://127.0.0.1:" + sys.argv[1], sys.argv[2]
+def call(method, path, body=None, beta="agent-memory-2026-07-22"):
+    h = {"x-api-key": key, "anthropic-version": "2023-06-01", "anthropic-beta": beta}
+    data = json.dumps(body).encode() if body is not None else None
+    if data:
+        h["content-type"] = "application/json"
+    req = urllib.request.Request(base + path, data=data, headers=h, method=method)
+    try:
+        with urllib.request.urlopen(req) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read())
+S = "/v1/memory_stores/memstore_02dream"
+st, m = call("POST", S + "/memories", {"path": "/a/b.md", "content": "héllo"})
+assert st == 200 and m["content"] is None, (st, m)
+assert m["content_sha256"] == hashlib.sha256("héllo".encode()).hexdigest()
+st, e = call("POST", S + "/memories", {"path": "/a/b.md", "content": "x"})
+assert st == 409 and e["error"]["type"] == "memory_path_conflict_error" and e["error"]["conflicting_memory_id"] == m["id"], e
+st, e = call("POST", S + "/memories/" + m["id"], {"content": "new", "precondition": {"type": "content_sha256", "content_sha256": "0" * 64}})
+assert st == 409 and e["error"]["type"] == "memory_precondition_failed_error", e
+st, _ = call("POST", S + "/memories/" + m["id"], {"content": "héllo", "precondition": {"type": "content_sha256", "content_sha256": "0" * 64}})
+assert st == 200, "already in the requested state → 200"
+st, v = call("GET", S + "/memory_versions?memory_id=" + m["id"])
+assert st == 200 and len(v["data"]) == 1, "a no-op makes no version"
+st, _ = call("POST", S + "/memories/" + m["id"], {"content": "changed"})
+st, v = call("GET", S + "/memory_versions?memory_id=" + m["id"])
+assert len(v["data"]) == 2 and v["data"][0]["operation"] == "modified", "newest first, one per change"
+assert call("POST", S + "/memories", {"path": "/big.md", "content": "x" * 102401})[0] == 400
+assert call("POST", S + "/memories", {"path": "/ok.md", "content": "x" * 102400})[0] == 200
+for bad in ("nope.md", "/a//b.md", "/a/../b.md", "/a/" + chr(7) + ".md", "/e" + chr(0x301) + ".md"):
+    assert call("POST", S + "/memories", {"path": bad, "content": "x"})[0] == 400, bad
+assert call("GET", S + "/memories?view=full&limit=21")[0] == 400
+assert call("GET", S + "/memories", beta="managed-agents-2026-04-01,agent-memory-2026-07-22")[0] == 400
+st, p1 = call("GET", "/v1/sessions/sesn_01supportaaaa/events?limit=2", beta="managed-agents-2026-04-01")
+assert st == 200 and p1["next_page"].startswith("page_")
+assert all(e["id"].startswith("sevt_") and "session_id" not in e for e in p1["data"])
+st, e = call("GET", "/v1/sessions/sesn_01supportaaaa/events?limit=2&order=desc&page=" + p1["next_page"], beta="managed-agents-2026-04-01")
+assert st == 400, "a cursor is tied to its order"
+st, last = call("GET", "/v1/sessions/sesn_01supportaaaa/events?limit=1000&created_at[gt]=2026-09-21T12:05:00Z&types[]=user.message", beta="managed-agents-2026-04-01")
+assert last["next_page"] is None and [e["type"] for e in last["data"]] == ["user.message"], last
+assert call("GET", "/v1/sessions", beta="agent-memory-2026-07-22")[0] == 400
+PY
 
 # ---- 429 and 529 are retried; retries are bounded ----
 control p1 faults '[{"method":"GET","path":"/v1/sessions","status":429,"retry_after":1,"count":1},
