@@ -35,7 +35,7 @@ static const char SQL_REINFORCED[] =
         "SELECT max(at) FROM memory_reinforcements WHERE memory_id = ?";
 static const char SQL_OPEN_DIFF[] =
         "SELECT id FROM diffs WHERE scope = ? AND state IN ('pending', 'partially_approved')"
-        " ORDER BY id DESC LIMIT 1";
+        " AND source = 'dream' ORDER BY id DESC LIMIT 1";
 static const char SQL_OPEN_HUNKS[] =
         "SELECT op, memory_id, path, old_text, new_text, tags, rationale, evidence, confidence,"
         " blocked, findings FROM hunks WHERE diff_id = ? AND state = 'pending' ORDER BY idx";

@@ -114,7 +114,8 @@ struct dream_result {
  * it), reads events past each scope's watermark, proposes, checks every
  * hunk's text with the rules (redact applied, block marks the hunk blocked),
  * and stores per scope, in one transaction, the new diff (carrying over the
- * undecided hunks of the pending diff it supersedes) and the new watermark.
+ * undecided hunks of the open dreaming diff it supersedes; diffs imported
+ * from a platform store are left to their own review) and the new watermark.
  * A pass that dies leaves no half diff; rerunning it reads the same events. */
 int dream_run_pass(struct home *h, const struct dream_options *opts, struct dream_result *res,
                    struct err *err);

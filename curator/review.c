@@ -149,7 +149,13 @@ static cJSON *evidence_json(struct home *h, const char *evidence, struct err *er
                 char *slash = strchr(copy, '/');
                 cJSON *o = cJSON_CreateObject();
                 add_str(o, "ref", ref->valuestring);
-                if (slash) {
+                if (strncmp(ref->valuestring, "memstore_", 9) == 0) {
+                        /* imported from a platform memory store: store/memory@version */
+                        add_str(o, "type", "platform.memory");
+                        add_str(o, "role", "platform");
+                        add_str(o, "session", copy);
+                        add_str(o, "text", "");
+                } else if (slash) {
                         *slash = '\0';
                         struct review_event ev = {0};
                         int found = 0;
