@@ -80,7 +80,40 @@ step "Export the scope as a /memories directory for a sandbox mount (swapped in 
         sh -c "'$CURATOR' export --scope shop --to '$CURATOR_HOME/export/shop' && ls '$CURATOR_HOME/export/shop'"
 step "MCP over stdio: an agent searches its memories with memory_search" \
         sh -c "printf '%s\n' '{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"protocolVersion\":\"2025-06-18\",\"capabilities\":{},\"clientInfo\":{\"name\":\"demo\",\"version\":\"1\"}}}' '{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\",\"params\":{\"name\":\"memory_search\",\"arguments\":{\"scope\":\"shop\",\"query\":\"lint\",\"budget_tokens\":100}}}' | '$CURATOR' mcp --principal shop-agent"
-step "The audit log, hash-chained (every ingest, pass, decision, fetch and denial)" \
+# --- compliance: holds, purges, erasure from history
+"$CURATOR" principals add carol --role compliance >/dev/null
+HELD=$("$CURATOR" memories list --scope shop --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["memories"][0]["id"])')
+step "Compliance puts a legal hold on one memory (recorded in its front matter)" \
+        "$CURATOR" hold add --memory "$HELD" --reason "litigation LIT-2207" --as carol
+step "A purge as it would run in 2028, after the standard class (365 days) has expired: dry run; the held memory is skipped" \
+        env CURATOR_NOW=2028-01-01T00:00:00Z "$CURATOR" purge --dry-run --as carol
+step "Erasure of a data subject (a customer's order number): the dry run lists what goes" \
+        "$CURATOR" forget --subject 00001234 --dry-run --as carol
+step "...and the erasure: memories and events removed, the store's history rewritten, nothing unreachable left" \
+        "$CURATOR" forget --subject 00001234 --as carol
+step "git agrees: no unreachable object, and no byte of the subject anywhere in the repository" \
+        sh -c "git -C '$CURATOR_HOME/store.git' fsck --unreachable --no-reflogs && ! grep -rqa 00001234 '$CURATOR_HOME/store.git' && echo 'subject not found in store.git'"
+step "Past purges and erasures (counts and hashes, never the content)" \
+        "$CURATOR" purge report
+
+# --- the platform: a Managed Agents test double on loopback stands in for the API
+PLAT_KEY="sk-ant-demo-$$"
+export CURATOR_DEMO_PLATFORM_KEY="$PLAT_KEY"
+python3 tests/tools/fake_platform.py --seed tests/fixtures/platform/seed.json --log "$CURATOR_HOME/platform.log" \
+        --key "$PLAT_KEY" --lifetime 120 >"$CURATOR_HOME/platform.port" &
+PLATFORM=$!
+for _ in $(seq 100); do [ -s "$CURATOR_HOME/platform.port" ] && break; sleep 0.05; done
+printf '\n[platform]\nbase_url = http://127.0.0.1:%s\napi_key_env = CURATOR_DEMO_PLATFORM_KEY\n' \
+        "$(cat "$CURATOR_HOME/platform.port")" >>"$CURATOR_HOME/curator.conf"
+step "Pull finished sessions from the Managed Agents API (a cursor per session; the API key never printed)" \
+        "$CURATOR" pull --scope support
+step "Publish the support scope's approved memories into a platform memory store" \
+        "$CURATOR" publish --scope support --memory-store memstore_01support
+step "Publish again: nothing changed, so no API call is made" \
+        "$CURATOR" publish --scope support --memory-store memstore_01support --json
+kill "$PLATFORM" 2>/dev/null; wait "$PLATFORM" 2>/dev/null || true
+
+step "The audit log, hash-chained (every ingest, pass, decision, fetch, denial, purge and erasure)" \
         "$CURATOR" audit list
 step "...and verified" \
         "$CURATOR" audit verify
