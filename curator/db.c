@@ -43,16 +43,20 @@ int db_open(const char *path, struct db **out, struct err *err)
         sqlite3_extended_result_codes(db->sql, 1);
         if (db_exec(db,
                     "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
-                    "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;"
-                    /* 64 MiB of page cache: a large ingest transaction spills far
-                     * fewer pages to the WAL before its commit */
-                    " PRAGMA cache_size=-65536;",
+                    "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;",
                     err) < 0) {
                 db_close(db);
                 return -1;
         }
         *out = db;
         return 0;
+}
+
+void db_set_cache_mib(struct db *db, int mib)
+{
+        char sql[64];
+        snprintf(sql, sizeof(sql), "PRAGMA cache_size=-%d", mib * 1024);
+        sqlite3_exec(db->sql, sql, NULL, NULL, NULL);
 }
 
 void db_set_busy_timeout(struct db *db, int ms)

@@ -14,6 +14,10 @@ struct db;
  * synchronous=NORMAL, foreign keys on, a busy timeout so concurrent curator
  * processes wait for each other instead of failing. */
 int db_open(const char *path, struct db **out, struct err *err);
+/* Sets this connection's page cache. SQLite's default (2 MiB) suits
+ * servers with a connection per thread; a large ingest transaction spills far
+ * fewer pages to the WAL with more. */
+void db_set_cache_mib(struct db *db, int mib);
 /* How long a statement waits for another process's lock before failing
  * with "database is locked" (default 10 s). */
 void db_set_busy_timeout(struct db *db, int ms);

@@ -235,6 +235,7 @@ int ingest_begin(struct db *db, const struct ingest_options *opts, struct ingest
         struct ingest *ing = xcalloc(1, sizeof(*ing));
         ing->db = db;
         ing->opts = *opts;
+        db_set_cache_mib(db, 64);
         timestamp_now(ing->now);
         if (db_ingest_run_start(db, ing->now, &ing->run_id, err) < 0) {
                 free(ing);
