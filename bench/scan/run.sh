@@ -24,7 +24,8 @@ FILES=$(find "$CORPUS" -type f | wc -l)
 seconds() {
         /usr/bin/time -f "%e %U %S" -o "$OUT/last.time" "$@" >"$OUT/last.out" 2>"$OUT/last.err" ||
                 [ $? -le 1 ] || { cat "$OUT/last.err" >&2; return 1; }
-        awk '{printf "%.3f %.3f\n", $1, $2 + $3}' "$OUT/last.time"
+        # GNU time puts "Command exited with non-zero status" first when it does
+        tail -n 1 "$OUT/last.time" | awk '{printf "%.3f %.3f\n", $1, $2 + $3}'
 }
 
 # --- curator: one worker per CPU (the default), and pinned to one CPU ---

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -57,6 +58,17 @@ static int load_fails_with(const char *json, const char *needle1, const char *ne
         if (!ok)
                 fprintf(stderr, "message was: %s\n", err.msg);
         return ok && set == NULL;
+}
+
+/* The rule set curator ships (rules/), or NULL after a failed check. */
+static struct rules_set *load_default_rules(void)
+{
+        struct err err;
+        struct rules_set *set = NULL;
+        CHECK(rules_load_default(NULL, &set, &err) == 0);
+        if (!set)
+                fprintf(stderr, "loading rules/: %s\n", err.msg);
+        return set;
 }
 
 static size_t scan_count(const struct rules_set *set, const char *text, struct rule_findings *f)
@@ -317,9 +329,7 @@ static int json_valid(const char *s)
 
 static void test_redaction(void)
 {
-        struct err err;
-        struct rules_set *set = NULL;
-        CHECK(rules_load_default(NULL, &set, &err) == 0);
+        struct rules_set *set = load_default_rules();
         if (!set)
                 return;
         /* Assembled at run time so no contiguous token sits in the source. */
@@ -405,6 +415,39 @@ static void test_redaction(void)
         rules_free(set);
 }
 
+/* A text made of one keyword repeated must cost about a pass per rule, not
+ * a pass per keyword: 1 MB of "password=" took over a minute when a
+ * lookahead in the password rule was unbounded. The bound here is loose
+ * enough for a loaded machine and far below what a quadratic scan costs. */
+static void test_pathological_inputs(void)
+{
+        struct err err;
+        struct rules_set *set = load_default_rules();
+        if (!set)
+                return;
+        static const char *units[] = {
+            "password=", "glpat-", "eyJ", "token=", "a@", "<!-- assistant ", "4111 ", "ignore "};
+        struct buf text = BUF_INIT;
+        struct rule_findings f = {0};
+        for (size_t u = 0; u < sizeof(units) / sizeof(units[0]); u++) {
+                buf_reset(&text);
+                while (text.len < 1000000)
+                        buf_adds(&text, units[u]);
+                struct timespec t0, t1;
+                clock_gettime(CLOCK_MONOTONIC, &t0);
+                rule_findings_reset(&f);
+                CHECK(rules_scan(set, text.ptr, text.len, &f, &err) == 0);
+                clock_gettime(CLOCK_MONOTONIC, &t1);
+                double secs = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+                if (secs > 15)
+                        fprintf(stderr, "  1 MB of \"%s\" took %.1f s\n", units[u], secs);
+                CHECK(secs < 15);
+        }
+        rule_findings_free(&f);
+        buf_free(&text);
+        rules_free(set);
+}
+
 struct thread_job {
         const struct rules_set *set;
         const char *text;
@@ -429,9 +472,7 @@ static void *scan_many(void *p)
 
 static void test_threads(void)
 {
-        struct err err;
-        struct rules_set *set = NULL;
-        CHECK(rules_load_default(NULL, &set, &err) == 0);
+        struct rules_set *set = load_default_rules();
         if (!set)
                 return;
         const char *a = "mail me at jane.doe@acme-corp.de or call +44 20 7946 0321; "
@@ -569,9 +610,7 @@ static void test_corpus(void)
         CHECK(fx != NULL);
         if (!fx)
                 return;
-        struct err err;
-        struct rules_set *set = NULL;
-        CHECK(rules_load_default(NULL, &set, &err) == 0);
+        struct rules_set *set = load_default_rules();
         if (!set)
                 return;
         char **ids;
@@ -620,6 +659,7 @@ int main(void)
         RUN(test_overlap_merge);
         RUN(test_redaction);
         RUN(test_threads);
+        RUN(test_pathological_inputs);
         RUN(test_corpus);
         char cmd[600];
         snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
