@@ -86,12 +86,46 @@ void dream_result_free(struct dream_result *r)
         memory_list_clear(&r->diff_ids);
 }
 
+/* Text that ingest already redacted carries "[REDACTED:<rule>]" markers. A
+ * memory built from evidence in which a block rule fired (an injection
+ * planted for future agents, a private key) is blocked too: the marker hides
+ * the match, not what the sentence was for. Adds those findings to arr. */
+static void check_markers(const struct rules_set *rules, struct dream_hunk *h, cJSON *arr)
+{
+        static const char mark[] = "[REDACTED:";
+        for (const char *p = h->new_text; rules && (p = strstr(p, mark)) != NULL;) {
+                const char *id = p + sizeof(mark) - 1;
+                const char *end = strchr(id, ']');
+                if (!end)
+                        break;
+                enum rule_family family;
+                enum rule_action action;
+                if (rules_lookup(rules, id, (size_t)(end - id), &family, &action) &&
+                    action == RULE_BLOCK) {
+                        cJSON *o = cJSON_CreateObject();
+                        char *rid = xstrndup(id, (size_t)(end - id));
+                        cJSON_AddStringToObject(o, "rule", rid);
+                        cJSON_AddStringToObject(o, "family", rule_family_name(family));
+                        cJSON_AddStringToObject(o, "action", "block");
+                        cJSON_AddNumberToObject(o, "start", (double)(p - h->new_text));
+                        cJSON_AddNumberToObject(o, "end", (double)(end + 1 - h->new_text));
+                        cJSON_AddStringToObject(o, "found", "at ingest");
+                        cJSON_AddItemToArray(arr, o);
+                        free(rid);
+                        h->blocked = 1;
+                }
+                p = end + 1;
+        }
+}
+
 /* Runs the rules over a hunk's new text: redact findings are replaced, a
  * block finding blocks the hunk for good; findings are kept as JSON (rule,
  * family, action, offsets in the redacted text's source), never the match. */
 static int check_hunk(const struct rules_set *rules, struct dream_hunk *h, struct err *err)
 {
         cJSON *arr = cJSON_CreateArray();
+        if (h->new_text)
+                check_markers(rules, h, arr);
         if (h->new_text && rules) {
                 struct rule_findings f = {0};
                 size_t len = strlen(h->new_text);

@@ -87,6 +87,19 @@ size_t rules_count(const struct rules_set *set)
         return set ? set->n : 0;
 }
 
+int rules_lookup(const struct rules_set *set, const char *id, size_t id_len,
+                 enum rule_family *family, enum rule_action *action)
+{
+        for (size_t i = 0; set && i < set->n; i++) {
+                if (strlen(set->v[i].id) == id_len && memcmp(set->v[i].id, id, id_len) == 0) {
+                        *family = set->v[i].family;
+                        *action = set->v[i].action;
+                        return 1;
+                }
+        }
+        return 0;
+}
+
 static void rule_clear(struct rule *r)
 {
         free(r->id);

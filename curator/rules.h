@@ -36,6 +36,9 @@ int rules_load_default(const struct config *cfg, struct rules_set **out, struct 
 void rules_free(struct rules_set *set);
 /* How many rules the set holds. */
 size_t rules_count(const struct rules_set *set);
+/* Finds the rule named id (id_len bytes): 1 with its family and action, or 0. */
+int rules_lookup(const struct rules_set *set, const char *id, size_t id_len,
+                 enum rule_family *family, enum rule_action *action);
 
 /* Scans text (not NUL-terminated, may hold any bytes) and appends findings to
  * out, sorted by start with overlapping findings merged so the strongest

@@ -28,6 +28,8 @@ expect_eq "$(sql "select count(*) from hunks where new_text like '%pip install -
 expect_eq "$(sql "select count(*) from hunks where new_text like '%REDACTED%' and new_text like '%postgres://%'")" 1 \
         "a secret in a remembered sentence stays redacted"
 expect_eq "$(sql "select count(*) from hunks where lower(new_text) like '%hello%' or new_text like '%Tokyo%'")" 0 "no noise"
+expect_eq "$(sql "select count(*) from hunks where blocked = 1 and findings like '%ignore-previous-instructions%' and new_text like '%vendor README%'")" 1 \
+        "a remembered instruction that a block rule caught at ingest makes its hunk blocked"
 expect_eq "$(sql "select count(*) from diff_transitions where to_state='pending'")" 2 "transitions recorded"
 
 # Nothing new: the pass creates nothing.

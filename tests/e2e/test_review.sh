@@ -54,6 +54,12 @@ expect_grep "it is owned by sam (OWNERS line 3)" "$T/err" "the refusal names the
 expect_status 2 cur review approve "$SHOP" --hunks 99 --as priya
 expect_grep "has no hunk 99" "$T/err" "unknown hunk"
 
+# A hunk the rules blocked (an injection planted for future agents) can never be approved, even by an admin.
+BLK=$(sql "select idx from hunks where diff_id=$SHOP and blocked=1 limit 1")
+expect_eq "${BLK:+yes}" yes "the shop diff has a blocked hunk"
+expect_status 2 cur review approve "$SHOP" --hunks "$BLK" --as root
+expect_grep "is blocked by the rules" "$T/err" "blocked: refused, and said so"
+
 # An edit that carries a secret of a blocking kind is refused; a clean edit lands.
 printf -- '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\nQyNTUxOQAAACDx3Wq7sZVh0l0r8bYlqj3hX2vYbB6m8cQ0yHkP1a9dZgAAAJgAAAAAAAAA\n-----END OPENSSH PRIVATE KEY-----\n' >"$T/bad-edit.txt"
 expect_status 2 cur review approve "$SHOP" --hunks 1 --as priya --edit 1 "$T/bad-edit.txt"
