@@ -437,8 +437,9 @@ static struct file_session *touch_session(struct ingest *ing, struct file_ctx *f
  * to SQLite in order, so a file is still one transaction and every line keeps
  * its place. On two cores this roughly halves the wall time of a large file. */
 
-#define BATCH_LINES 256
+#define BATCH_LINES 1024
 #define QUEUE_BATCHES 4
+#define SPENT_BATCHES (QUEUE_BATCHES + 2)
 
 enum prep_kind { PREP_EVENT, PREP_SKIP, PREP_REJECT };
 
@@ -472,6 +473,11 @@ struct pipe {
         struct batch *q[QUEUE_BATCHES];
         size_t head, count;
         int stop; /* the consumer gave up: the worker must finish */
+        /* Applied batches go back to the worker, which clears and refills
+         * them: memory is freed by the thread that allocated it (no
+         * cross-thread frees) and buffers keep their capacity. */
+        struct batch *spent[SPENT_BATCHES];
+        size_t nspent;
         /* worker inputs */
         const struct ingest_options *opts;
         struct line_reader *r;
@@ -491,11 +497,31 @@ static void prepared_clear(struct prepared *p)
         memset(p, 0, sizeof(*p));
 }
 
+/* Empties p for reuse, keeping its buffers' memory. */
+static void prepared_recycle(struct prepared *p)
+{
+        ingest_event_reset(&p->ev);
+        free(p->sid);
+        free(p->event_id);
+        free(p->reason);
+        p->sid = p->event_id = p->reason = NULL;
+        buf_reset(&p->text);
+        buf_reset(&p->raw);
+        buf_reset(&p->tool_input);
+        p->kind = PREP_SKIP;
+        p->lineno = 0;
+        p->has_tool_input = 0;
+        p->findings = 0;
+        p->ts[0] = '\0';
+        p->hash[0] = '\0';
+}
+
 static void batch_free(struct batch *b)
 {
         if (!b)
                 return;
-        for (size_t i = 0; i < b->n; i++)
+        /* every slot: a reused batch keeps buffers past its last fill */
+        for (size_t i = 0; i < BATCH_LINES; i++)
                 prepared_clear(&b->v[i]);
         free(b);
 }
@@ -751,12 +777,40 @@ static int pipe_stopped(struct pipe *pp)
         return stop;
 }
 
+/* A batch for the worker to fill: a spent one, cleared, or a new one. */
+static struct batch *batch_get(struct pipe *pp)
+{
+        pthread_mutex_lock(&pp->mu);
+        struct batch *b = pp->nspent ? pp->spent[--pp->nspent] : NULL;
+        pthread_mutex_unlock(&pp->mu);
+        if (!b)
+                return xcalloc(1, sizeof(*b));
+        for (size_t i = 0; i < b->n; i++)
+                prepared_recycle(&b->v[i]);
+        b->n = 0;
+        b->lines = b->bytes = 0;
+        b->eof = b->failed = 0;
+        return b;
+}
+
+/* Hands an applied batch back to the worker (or frees it if enough wait). */
+static void batch_return(struct pipe *pp, struct batch *b)
+{
+        pthread_mutex_lock(&pp->mu);
+        if (pp->nspent < SPENT_BATCHES) {
+                pp->spent[pp->nspent++] = b;
+                b = NULL;
+        }
+        pthread_mutex_unlock(&pp->mu);
+        batch_free(b);
+}
+
 /* The worker: reads the file and prepares its lines, batch by batch. */
 static void *pipe_worker(void *arg)
 {
         struct pipe *pp = arg;
         enum ingest_format format = pp->opts->format;
-        struct batch *b = xcalloc(1, sizeof(*b));
+        struct batch *b = batch_get(pp);
         const char *line;
         size_t len;
         int too_long, rc;
@@ -789,7 +843,7 @@ static void *pipe_worker(void *arg)
                         pipe_push(pp, b);
                         if (pipe_stopped(pp))
                                 return NULL;
-                        b = xcalloc(1, sizeof(*b));
+                        b = batch_get(pp);
                 }
         }
         b->lines = lines;
@@ -916,7 +970,7 @@ static int ingest_reader(struct ingest *ing, struct line_reader *r, const char *
                         *err = b->err;
                         rc = -1;
                 }
-                batch_free(b);
+                batch_return(&pp, b);
                 if (rc == 0)
                         progress(ing);
                 if (last)
@@ -941,6 +995,8 @@ static int ingest_reader(struct ingest *ing, struct line_reader *r, const char *
                 pp.head = (pp.head + 1) % QUEUE_BATCHES;
                 pp.count--;
         }
+        while (pp.nspent)
+                batch_free(pp.spent[--pp.nspent]);
         pthread_cond_destroy(&pp.changed);
         pthread_mutex_destroy(&pp.mu);
         if (rc < 0)

@@ -360,8 +360,10 @@ int store_verify(struct store *s, struct store_report *r, struct err *err)
         r->memories = ctx.files.n;
         /* Two files with one id would make reads by id ambiguous. */
         struct memory **byid = xmalloc((ctx.files.n ? ctx.files.n : 1) * sizeof(*byid));
-        memcpy(byid, ctx.files.v, ctx.files.n * sizeof(*byid));
-        qsort(byid, ctx.files.n, sizeof(*byid), memory_cmp_id);
+        if (ctx.files.n) { /* an empty store has no array at all */
+                memcpy(byid, ctx.files.v, ctx.files.n * sizeof(*byid));
+                qsort(byid, ctx.files.n, sizeof(*byid), memory_cmp_id);
+        }
         for (size_t i = 1; i < ctx.files.n; i++) {
                 if (strcmp(byid[i - 1]->id, byid[i]->id) == 0)
                         report_add(r, STORE_PROBLEM_FRONT_MATTER, byid[i]->path,
