@@ -1,4 +1,5 @@
-/* SQL for tokens and the webhook queue (schema/0005_serve.sql). */
+/* SQL for tokens, the webhook queue (schema/0005_serve.sql), and platform
+ * webhooks with the session pulls they queue (schema/0009_hooks.sql). */
 #include "db_serve.h"
 
 #include <stdlib.h>
@@ -213,4 +214,119 @@ int db_webhook_count(struct db *db, const char *state, int64_t *n, struct err *e
         if (rc != SQLITE_ROW)
                 return db_fail(db, err, "counting webhooks");
         return 0;
+}
+
+int db_hook_accept(struct db *db, const char *webhook_id, const char *event_type,
+                   const char *session_id, int64_t now_ms, int *duplicate, struct err *err)
+{
+        *duplicate = 0;
+        char now[TIMESTAMP_LEN + 1];
+        timestamp_format(now_ms, now);
+        if (db_begin(db, err) < 0)
+                return -1;
+        sqlite3_stmt *st = db_stmt(db, "DELETE FROM platform_hooks WHERE received_ms < ?1", err);
+        if (!st)
+                goto fail;
+        sqlite3_bind_int64(st, 1, now_ms - 86400000);
+        if (step_done(db, st, err, "pruning old platform webhooks") < 0)
+                goto fail;
+        st = db_stmt(db,
+                     "INSERT INTO platform_hooks(webhook_id, event_type, session_id, queued, "
+                     "received_at, received_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+                     "ON CONFLICT(webhook_id) DO NOTHING",
+                     err);
+        if (!st)
+                goto fail;
+        db_bind_text(st, 1, webhook_id);
+        db_bind_text(st, 2, event_type);
+        db_bind_text(st, 3, session_id);
+        sqlite3_bind_int(st, 4, session_id != NULL);
+        db_bind_text(st, 5, now);
+        sqlite3_bind_int64(st, 6, now_ms);
+        if (step_done(db, st, err, "recording a platform webhook") < 0)
+                goto fail;
+        if (sqlite3_changes(db->sql) == 0) {
+                *duplicate = 1;
+                db_rollback(db);
+                return 0;
+        }
+        if (session_id) {
+                st = db_stmt(
+                    db,
+                    "INSERT INTO platform_pull_queue(session_id, webhook_id, requested_at, "
+                    "next_at_ms) VALUES (?1, ?2, ?3, ?4) "
+                    "ON CONFLICT(session_id) DO UPDATE SET webhook_id = excluded.webhook_id, "
+                    "requested_at = excluded.requested_at, next_at_ms = excluded.next_at_ms, "
+                    "attempts = 0, state = 'pending', last_error = NULL",
+                    err);
+                if (!st)
+                        goto fail;
+                db_bind_text(st, 1, session_id);
+                db_bind_text(st, 2, webhook_id);
+                db_bind_text(st, 3, now);
+                sqlite3_bind_int64(st, 4, now_ms);
+                if (step_done(db, st, err, "queueing a session pull") < 0)
+                        goto fail;
+        }
+        return db_commit(db, err);
+fail:
+        db_rollback(db);
+        return -1;
+}
+
+void db_pull_request_clear(struct db_pull_request *p)
+{
+        free(p->session_id);
+        free(p->webhook_id);
+        memset(p, 0, sizeof(*p));
+}
+
+int db_pull_queue_next(struct db *db, int64_t now_ms, struct db_pull_request *out, int *found,
+                       struct err *err)
+{
+        sqlite3_stmt *st =
+            db_stmt(db,
+                    "SELECT session_id, webhook_id, attempts FROM platform_pull_queue "
+                    "WHERE state = 'pending' AND next_at_ms <= ?1 "
+                    "ORDER BY next_at_ms, session_id LIMIT 1",
+                    err);
+        if (!st)
+                return -1;
+        sqlite3_bind_int64(st, 1, now_ms);
+        int rc = sqlite3_step(st);
+        *found = rc == SQLITE_ROW;
+        if (*found) {
+                out->session_id = db_column_strdup(st, 0);
+                out->webhook_id = db_column_strdup(st, 1);
+                out->attempts = sqlite3_column_int(st, 2);
+        }
+        sqlite3_reset(st);
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+                return db_fail(db, err, "reading the session pull queue");
+        return 0;
+}
+
+int db_pull_queue_mark(struct db *db, const struct db_pull_request *p, int done, const char *error,
+                       int64_t next_at_ms, struct err *err)
+{
+        sqlite3_stmt *st =
+            done ? db_stmt(
+                       db,
+                       "DELETE FROM platform_pull_queue WHERE session_id = ?1 AND webhook_id = ?2",
+                       err)
+                 : db_stmt(db,
+                           "UPDATE platform_pull_queue SET attempts = attempts + 1, "
+                           "last_error = ?3, state = CASE WHEN ?4 < 0 THEN 'failed' ELSE "
+                           "'pending' END, next_at_ms = CASE WHEN ?4 < 0 THEN next_at_ms ELSE ?4 "
+                           "END WHERE session_id = ?1 AND webhook_id = ?2",
+                           err);
+        if (!st)
+                return -1;
+        db_bind_text(st, 1, p->session_id);
+        db_bind_text(st, 2, p->webhook_id);
+        if (!done) {
+                db_bind_text(st, 3, error);
+                sqlite3_bind_int64(st, 4, next_at_ms);
+        }
+        return step_done(db, st, err, "recording a session pull");
 }

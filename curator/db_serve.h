@@ -1,6 +1,7 @@
-/* curator serve's tables in curator.db (schema/0005_serve.sql): bearer
- * tokens, stored as hashes, and the webhook delivery queue. SQL for them
- * lives in db_serve.c only. */
+/* curator serve's tables in curator.db (schema/0005_serve.sql,
+ * schema/0009_hooks.sql): bearer tokens, stored as hashes, the webhook
+ * delivery queue, and the platform webhooks received with the session pulls
+ * they queue. SQL for them lives in db_serve.c only. */
 #ifndef CURATOR_DB_SERVE_H
 #define CURATOR_DB_SERVE_H
 
@@ -57,5 +58,28 @@ int db_webhook_mark(struct db *db, int64_t id, int delivered, const char *error,
 /* Counts deliveries in a state ("pending", "delivered", "failed"). */
 int db_webhook_count(struct db *db, const char *state, int64_t *n, struct err *err);
 void db_webhook_clear(struct db_webhook *w);
+
+/* Records an accepted platform webhook (id from webhook-id) in one
+ * transaction with, when session_id is not NULL, a pull of that session due
+ * now. *duplicate = 1 (and nothing changes) if the id was accepted before.
+ * Prunes records older than a day. */
+int db_hook_accept(struct db *db, const char *webhook_id, const char *event_type,
+                   const char *session_id, int64_t now_ms, int *duplicate, struct err *err);
+
+struct db_pull_request {
+        char *session_id; /* owned */
+        char *webhook_id; /* owned: which request this is */
+        int attempts;
+};
+void db_pull_request_clear(struct db_pull_request *p);
+
+/* The oldest pending session pull due at now_ms: *found = 0 if none. */
+int db_pull_queue_next(struct db *db, int64_t now_ms, struct db_pull_request *out, int *found,
+                       struct err *err);
+/* Records a pull's outcome: done removes the request unless a newer webhook
+ * replaced it meanwhile; otherwise the next try is at next_at_ms, or never
+ * (state failed) when next_at_ms < 0. */
+int db_pull_queue_mark(struct db *db, const struct db_pull_request *p, int done, const char *error,
+                       int64_t next_at_ms, struct err *err);
 
 #endif

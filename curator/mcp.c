@@ -99,6 +99,12 @@ static cJSON *call_search(struct mcp *m, const cJSON *args)
             (budget && !cJSON_IsNumber(budget) && !cJSON_IsNull(budget)))
                 return tool_msg("query must be a string and budget_tokens a number");
         if (!tokens_scope_allowed(m->who, scope->valuestring)) {
+                struct err err;
+                struct buf obj = BUF_INIT;
+                buf_addf(&obj, "scope:%s", scope->valuestring);
+                audit_append(m->home->db, m->who->name, "mcp.denied", buf_cstr(&obj),
+                             "{\"via\":\"mcp\",\"tool\":\"memory_search\"}", &err);
+                buf_free(&obj);
                 struct buf b = BUF_INIT;
                 buf_addf(&b, "%s may not read scope %s", m->who->name, scope->valuestring);
                 cJSON *r = tool_result(b.ptr, b.len, 1);

@@ -298,17 +298,29 @@ int review_parse_hunks(const char *text, int **out, size_t *n, struct err *err)
 /* Picks the hunks a decision is about: the listed ones (each must exist and
  * be pending) or every pending one. Fills sel with indexes into hunks. */
 static int select_hunks(const struct review_hunk_rows *hunks, const int *want, size_t nwant,
-                        int64_t diff_id, size_t **sel, size_t *nsel, struct err *err)
+                        int64_t diff_id, int skip_blocked, size_t **sel, size_t *nsel,
+                        struct err *err)
 {
         *sel = xcalloc(hunks->n + 1, sizeof(**sel));
         *nsel = 0;
         if (!want || !nwant) {
+                /* "the whole diff": every pending hunk that may be decided this way;
+                 * an approval leaves blocked hunks pending, for a rejection */
+                size_t blocked = 0;
                 for (size_t i = 0; i < hunks->n; i++) {
-                        if (strcmp(hunks->v[i].state, "pending") == 0)
-                                (*sel)[(*nsel)++] = i;
+                        if (strcmp(hunks->v[i].state, "pending") != 0)
+                                continue;
+                        if (skip_blocked && hunks->v[i].blocked) {
+                                blocked++;
+                                continue;
+                        }
+                        (*sel)[(*nsel)++] = i;
                 }
                 if (!*nsel)
-                        return err_set(err, "diff %lld has no pending hunk", (long long)diff_id);
+                        return err_set(err, "diff %lld has no pending hunk%s", (long long)diff_id,
+                                       blocked ? " that may be approved (the rest are blocked: "
+                                                 "reject them)"
+                                               : "");
                 return 0;
         }
         for (size_t w = 0; w < nwant; w++) {
@@ -456,7 +468,7 @@ static int approve_locked(struct home *h, struct store *s, const struct rules_se
 
         if (load_open_diff(h, diff_id, &d, &hunks, err) < 0 ||
             load_reviewer(h, &d, principal, &p, err) < 0 ||
-            select_hunks(&hunks, want, nwant, diff_id, &sel, &nsel, err) < 0 ||
+            select_hunks(&hunks, want, nwant, diff_id, 1, &sel, &nsel, err) < 0 ||
             store_owners(s, NULL, &o, err) < 0)
                 goto out;
         for (size_t e = 0; e < nedits; e++) {
@@ -695,7 +707,7 @@ static int reject_locked(struct home *h, struct store *s, int64_t diff_id, const
         }
         if (load_open_diff(h, diff_id, &d, &hunks, err) < 0 ||
             load_reviewer(h, &d, principal, &p, err) < 0 ||
-            select_hunks(&hunks, want, nwant, diff_id, &sel, &nsel, err) < 0 ||
+            select_hunks(&hunks, want, nwant, diff_id, 0, &sel, &nsel, err) < 0 ||
             store_owners(s, NULL, &o, err) < 0)
                 goto out;
         for (size_t i = 0; i < nsel; i++) {

@@ -20,10 +20,14 @@
 
 #include "audit.h"
 #include "config.h"
+#include "db_serve.h"
 #include "dream.h"
 #include "fileio.h"
+#include "forget.h"
 #include "home.h"
+#include "hooks.h"
 #include "http_static.h"
+#include "platform.h"
 #include "purge.h"
 #include "rules.h"
 #include "serve_internal.h"
@@ -55,6 +59,9 @@ static const struct serve_route routes[] = {
     {"GET", "/v1/audit", "audit", ROLE_COMPLIANCE | ROLE_ADMIN, 0, http_audit_list},
     {"GET", "/v1/audit/verify", "audit_verify", ROLE_COMPLIANCE | ROLE_ADMIN, 0, http_audit_verify},
     {"POST", "/v1/dream", "dream", ROLE_ADMIN, SERVE_BODY_LIMIT, http_dream_post},
+    /* The signature is this route's authentication, not a bearer token. */
+    {"POST", "/v1/hooks/platform", "hooks_platform", 0, SERVE_BODY_LIMIT, http_hooks_platform},
+    {"POST", "/mcp", "mcp", ROLE_ANY, SERVE_BODY_LIMIT, http_mcp_post},
 };
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
 #define ROUTE_UNMATCHED NROUTES /* the metrics slot for requests no route took */
@@ -76,6 +83,7 @@ struct cache_entry {
         char *body; /* owned */
         size_t len;
         char commit[41];
+        char rewritten_from[41]; /* the pinned commit an erasure rewrote, or "" */
         int markdown;
         struct bundle_stats st;
 };
@@ -128,6 +136,14 @@ struct serve {
         int64_t dream_every_ms; /* 0: no scheduled dreaming */
         int64_t purge_every_ms; /* 0: no scheduled retention purge */
         const char *purge_as;   /* borrowed from the config: the purging principal */
+        int64_t pull_every_ms;  /* 0: no scheduled platform pull */
+
+        struct hooks_key hook_key; /* owned: the platform webhook signing key */
+        int hook_configured;       /* 0: POST /v1/hooks/platform answers 404 */
+        /* Bumped when main stops descending from the head last seen (an
+         * erasure rewrote history): every worker then reopens its store, since
+         * packs it mapped may still hold erased objects. */
+        atomic_int store_gen;
 };
 
 static __thread struct serve_worker *thread_worker;
@@ -164,7 +180,7 @@ static enum MHD_Result queue(struct http_req *r, unsigned status, struct MHD_Res
                 return MHD_NO;
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-        if (status == 401)
+        if (status == 401 && (!r->route || r->route->roles)) /* not the signed webhook route */
                 MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
                                         "Bearer realm=\"curator\"");
         r->status = status;
@@ -333,6 +349,7 @@ static struct serve_worker *worker_get(struct serve *srv, struct err *err)
                 free(w);
                 return NULL;
         }
+        w->store_gen = atomic_load(&srv->store_gen);
         pthread_mutex_lock(&srv->workers_mu);
         w->next = srv->workers;
         srv->workers = w;
@@ -544,8 +561,26 @@ static void ref_signature_read(struct serve *srv, struct ref_signature *sig)
         }
 }
 
+/* Reopens this worker's store if history was rewritten since it opened it
+ * (see store_gen). On failure the old handle is kept and err set. */
+static int worker_sync_store(struct serve *srv, struct serve_worker *w, struct err *err)
+{
+        int gen = atomic_load(&srv->store_gen);
+        if (w->store_gen == gen)
+                return 0;
+        struct store *fresh = NULL;
+        if (store_open(w->home, &fresh, err) < 0)
+                return -1;
+        store_close(w->store);
+        w->store = fresh;
+        w->store_gen = gen;
+        return 0;
+}
+
 /* The store's head, read from git only when the ref files changed since the
- * last look (two stat calls otherwise); a moved head empties the caches. */
+ * last look (two stat calls otherwise); a moved head empties the caches, and
+ * a head that no longer descends from the one last seen (an erasure) makes
+ * every worker reopen its store before it reads again. */
 static int current_head(struct serve *srv, struct serve_worker *w, char head[41], struct err *err)
 {
         struct ref_signature sig;
@@ -554,22 +589,33 @@ static int current_head(struct serve *srv, struct serve_worker *w, char head[41]
         if (srv->sig_valid && memcmp(&sig, &srv->sig, sizeof(sig)) == 0) {
                 memcpy(head, srv->head, 41);
                 pthread_mutex_unlock(&srv->cache_mu);
-                return 0;
+                return worker_sync_store(srv, w, err);
         }
+        char seen[41];
+        memcpy(seen, srv->head, 41);
         pthread_mutex_unlock(&srv->cache_mu);
         char now[41];
         if (store_head(w->store, now, err) < 0)
                 return -1;
+        int rewritten = 0;
+        if (seen[0] && strcmp(now, seen) != 0) {
+                int descends = 0;
+                if (store_descends(w->store, now, seen, &descends, err) < 0)
+                        return -1;
+                rewritten = !descends;
+        }
         pthread_mutex_lock(&srv->cache_mu);
         if (strcmp(now, srv->head) != 0) {
                 cache_clear_locked(srv);
                 memcpy(srv->head, now, 41);
         }
+        if (rewritten)
+                atomic_fetch_add(&srv->store_gen, 1);
         srv->sig = sig;
         srv->sig_valid = 1;
         pthread_mutex_unlock(&srv->cache_mu);
         memcpy(head, now, 41);
-        return 0;
+        return worker_sync_store(srv, w, err);
 }
 
 void serve_write_lock(struct serve *srv)
@@ -587,6 +633,18 @@ void serve_store_moved(struct serve *srv)
         pthread_mutex_lock(&srv->cache_mu);
         srv->sig_valid = 0;
         pthread_mutex_unlock(&srv->cache_mu);
+}
+
+const struct hooks_key *serve_hook_key(struct serve *srv)
+{
+        return srv->hook_configured ? &srv->hook_key : NULL;
+}
+
+void serve_wake_scheduler(struct serve *srv)
+{
+        pthread_mutex_lock(&srv->sched_mu);
+        pthread_cond_signal(&srv->sched_cv);
+        pthread_mutex_unlock(&srv->sched_mu);
 }
 
 static void audit_fetch(struct http_req *r, const struct bundle_query *bq,
@@ -618,6 +676,8 @@ static enum MHD_Result reply_entry(struct http_req *r, struct cache_entry *e)
                 return MHD_NO;
         }
         MHD_add_response_header(resp, "X-Curator-Commit", e->commit);
+        if (e->rewritten_from[0])
+                MHD_add_response_header(resp, "X-Curator-Commit-Rewritten-From", e->rewritten_from);
         return queue(r, 200, resp,
                      e->markdown ? "text/markdown; charset=utf-8" : "application/json");
 }
@@ -646,12 +706,17 @@ enum MHD_Result serve_bundle(struct http_req *r, const struct bundle_query *bq, 
         }
         atomic_fetch_add(&serve_counters.bundle_cache_misses, 1);
 
-        char resolved[41];
+        char resolved[41], rewritten_from[41] = "";
         if (commit) {
-                if (store_resolve(r->w->store, commit, resolved, &err) < 0) {
+                /* A commit an erasure rewrote is answered at its rewritten
+                 * counterpart, and the answer says so. */
+                int rewritten = 0;
+                if (store_map_commit(r->w->store, commit, resolved, &rewritten, &err) < 0) {
                         buf_free(&key);
                         return http_reply_error(r, 404, "not_found", "%s", err.msg);
                 }
+                if (rewritten)
+                        snprintf(rewritten_from, sizeof(rewritten_from), "%s", commit);
         } else {
                 memcpy(resolved, head, 41);
         }
@@ -690,7 +755,15 @@ enum MHD_Result serve_bundle(struct http_req *r, const struct bundle_query *bq, 
                 buf_free(&body);
                 return http_reply_error(r, 400, "invalid_request", "%s", err.msg);
         }
+        if (rewritten_from[0] && bq->format == BUNDLE_JSON && body.len && body.ptr[0] == '{') {
+                struct buf with = BUF_INIT;
+                buf_addf(&with, "{\"commit_rewritten_from\":\"%s\",", rewritten_from);
+                buf_add(&with, body.ptr + 1, body.len - 1);
+                buf_free(&body);
+                body = with;
+        }
         e = xcalloc(1, sizeof(*e));
+        memcpy(e->rewritten_from, rewritten_from, 41);
         e->body = buf_detach(&body, &e->len);
         if (!e->body)
                 e->body = xstrdup("");
@@ -819,6 +892,14 @@ void serve_metrics_render(struct serve *srv, struct buf *out)
              &serve_counters.bundle_cache_misses},
             {"curator_audit_rows_flushed_total", "Batched audit rows written.",
              &serve_counters.audit_rows_flushed},
+            {"curator_platform_hooks_total",
+             "Signed platform webhooks accepted (duplicates "
+             "not counted).",
+             &serve_counters.platform_hooks},
+            {"curator_platform_pulls_total", "Platform pulls run (scheduled or from webhooks).",
+             &serve_counters.platform_pulls},
+            {"curator_platform_pull_events_total", "New events those pulls stored.",
+             &serve_counters.platform_pull_events},
         };
         for (size_t i = 0; i < sizeof(counters) / sizeof(counters[0]); i++)
                 buf_addf(out, "# HELP %s %s\n# TYPE %s counter\n%s %llu\n", counters[i].name,
@@ -1022,6 +1103,12 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
                 if (r->answered)
                         return rc;
         }
+        /* Two stat calls when nothing moved; after an erasure, the reopen
+         * every handler's reads depend on. */
+        struct err err;
+        char head[41];
+        if (current_head(srv, r->w, head, &err) < 0)
+                warn(srv, "store", err.msg);
         return r->route->fn(r);
 }
 
@@ -1079,6 +1166,55 @@ static void sched_purge(struct serve *srv, struct home *h, struct store **store)
         purge_plan_free(&plan);
 }
 
+/* One pull of the platform: every session (session NULL) or one a webhook
+ * named. Returns platform_pull's result. */
+static int sched_pull_one(struct serve *srv, struct home *h, struct rules_set **rules,
+                          const char *session, struct err *err)
+{
+        if (!*rules && rules_load_default(h->cfg, rules, err) < 0)
+                return -1;
+        struct platform_pull_options o = {.session_id = session, .rules = *rules, .actor = "serve"};
+        struct platform_pull_result res;
+        memset(&res, 0, sizeof(res));
+        int rc = platform_pull(h, &o, &res, err);
+        atomic_fetch_add(&serve_counters.platform_pulls, 1);
+        atomic_fetch_add(&serve_counters.platform_pull_events, res.events);
+        (void)srv;
+        return rc;
+}
+
+/* Pulls the sessions platform webhooks queued, oldest first; a failed pull
+ * is retried with backoff (2 s doubling) up to SERVE_PULL_MAX_ATTEMPTS. */
+#define SERVE_PULL_MAX_ATTEMPTS 8
+static void sched_pull_queue(struct serve *srv, struct home *h, struct rules_set **rules)
+{
+        struct err err;
+        for (int i = 0; i < 32; i++) {
+                struct db_pull_request p = {0};
+                int found = 0;
+                if (db_pull_queue_next(h->db, timestamp_now_ms(), &p, &found, &err) < 0) {
+                        warn(srv, "webhook pull", err.msg);
+                        return;
+                }
+                if (!found)
+                        return;
+                struct err perr;
+                int ok = sched_pull_one(srv, h, rules, p.session_id, &perr) == 0;
+                if (!ok) {
+                        struct buf m = BUF_INIT;
+                        buf_addf(&m, "session %s: %s", p.session_id, perr.msg);
+                        warn(srv, "webhook pull", buf_cstr(&m));
+                        buf_free(&m);
+                }
+                int64_t next = -1;
+                if (!ok && p.attempts + 1 < SERVE_PULL_MAX_ATTEMPTS)
+                        next = timestamp_now_ms() + (int64_t)2000 * (1LL << p.attempts);
+                if (db_pull_queue_mark(h->db, &p, ok, ok ? NULL : perr.msg, next, &err) < 0)
+                        warn(srv, "webhook pull", err.msg);
+                db_pull_request_clear(&p);
+        }
+}
+
 static void *sched_main(void *arg)
 {
         struct serve *srv = arg;
@@ -1091,6 +1227,8 @@ static void *sched_main(void *arg)
         }
         int64_t next_dream = srv->dream_every_ms ? now_ns() / 1000000 + srv->dream_every_ms : 0;
         int64_t next_purge = srv->purge_every_ms ? now_ns() / 1000000 + srv->purge_every_ms : 0;
+        int64_t next_pull = srv->pull_every_ms ? now_ns() / 1000000 + srv->pull_every_ms : 0;
+        struct rules_set *pull_rules = NULL;
         struct store *store = NULL;
         const char *url = config_get(h->cfg, "webhooks", "url");
         for (;;) {
@@ -1110,8 +1248,18 @@ static void *sched_main(void *arg)
                         if (webhook_deliver_due(h->db, h->cfg, &ok, &bad, &err) < 0)
                                 warn(srv, "webhooks", err.msg);
                 }
+                sched_pull_queue(srv, h, &pull_rules);
+                if (next_pull && now_ns() / 1000000 >= next_pull) {
+                        next_pull = now_ns() / 1000000 + srv->pull_every_ms;
+                        if (sched_pull_one(srv, h, &pull_rules, NULL, &err) < 0)
+                                warn(srv, "scheduled pull", err.msg);
+                }
                 if (next_purge && now_ns() / 1000000 >= next_purge) {
                         next_purge = now_ns() / 1000000 + srv->purge_every_ms;
+                        /* A fresh handle per sweep: an erasure since the last
+                         * one may have deleted packs the old one mapped. */
+                        store_close(store);
+                        store = NULL;
                         sched_purge(srv, h, &store);
                 }
                 if (next_dream && now_ns() / 1000000 >= next_dream) {
@@ -1135,6 +1283,7 @@ static void *sched_main(void *arg)
                 }
         }
         rules_free(rules);
+        rules_free(pull_rules);
         store_close(store);
         home_close(h);
         return NULL;
@@ -1193,6 +1342,20 @@ static int config_int(const struct config *cfg, const char *section, const char 
         return 0;
 }
 
+/* [schedule] key as milliseconds into *ms (0: absent, 0s or never). */
+static int schedule_every(const struct config *cfg, const char *key, int64_t *ms, struct err *err)
+{
+        const char *v = config_get(cfg, "schedule", key);
+        int64_t secs = 0;
+        *ms = 0;
+        if (!v)
+                return 0;
+        if (config_parse_duration(v, &secs, err) < 0)
+                return err_wrap(err, "[schedule] %s", key);
+        *ms = secs > 0 ? secs * 1000 : 0;
+        return 0;
+}
+
 int serve_run(const struct serve_options *o, struct err *err)
 {
         struct serve *srv = xcalloc(1, sizeof(*srv));
@@ -1222,37 +1385,31 @@ int serve_run(const struct serve_options *o, struct err *err)
                 struct store *probe = NULL; /* fail now, not on the first request */
                 if (store_open(srv->home, &probe, err) < 0)
                         goto out;
+                /* The head erasures are detected against (current_head). */
+                int hrc = store_head(probe, srv->head, err);
                 store_close(probe);
+                if (hrc < 0)
+                        goto out;
         }
+        if (hooks_key_load(srv->home->cfg, &srv->hook_key, &srv->hook_configured, err) < 0)
+                goto out;
         srv->ref_path = fileio_join(srv->home->store_path, STORE_REF);
         srv->packed_path = fileio_join(srv->home->store_path, "packed-refs");
-        const char *every = config_get(srv->home->cfg, "schedule", "dream");
-        if (every) {
-                int64_t secs = 0;
-                if (config_parse_duration(every, &secs, err) < 0) {
-                        err_wrap(err, "[schedule] dream");
-                        goto out;
-                }
-                srv->dream_every_ms = secs > 0 ? secs * 1000 : 0;
-        }
-        const char *purge_every = config_get(srv->home->cfg, "schedule", "purge");
-        if (purge_every) {
-                int64_t secs = 0;
-                if (config_parse_duration(purge_every, &secs, err) < 0) {
-                        err_wrap(err, "[schedule] purge");
-                        goto out;
-                }
+        if (schedule_every(srv->home->cfg, "dream", &srv->dream_every_ms, err) < 0 ||
+            schedule_every(srv->home->cfg, "pull", &srv->pull_every_ms, err) < 0 ||
+            schedule_every(srv->home->cfg, "purge", &srv->purge_every_ms, err) < 0)
+                goto out;
+        if (srv->purge_every_ms) {
                 srv->purge_as = config_get(srv->home->cfg, "schedule", "purge_as");
-                if (secs > 0 && !srv->purge_as) {
+                if (!srv->purge_as) {
                         err_set(err, "[schedule] purge needs purge_as: the compliance or admin "
                                      "principal the sweeps run as");
                         goto out;
                 }
-                if (secs > 0 && purge_check_principal(srv->home->db, srv->purge_as, err) < 0) {
+                if (purge_check_principal(srv->home->db, srv->purge_as, err) < 0) {
                         err_wrap(err, "[schedule] purge_as");
                         goto out;
                 }
-                srv->purge_every_ms = secs > 0 ? secs * 1000 : 0;
         }
         long threads = o->threads;
         if (!threads && config_int(srv->home->cfg, "serve", "threads", 0, &threads, err) < 0)
@@ -1337,6 +1494,7 @@ out:
         workers_free(srv);
         free(srv->ref_path);
         free(srv->packed_path);
+        hooks_key_free(&srv->hook_key);
         home_close(srv->home);
         free(srv);
         return rc;

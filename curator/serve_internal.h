@@ -19,6 +19,7 @@ struct home;
 struct store;
 struct rules_set;
 struct serve;
+struct hooks_key;
 
 enum serve_role_bit {
         ROLE_AGENT = 1,
@@ -38,6 +39,7 @@ struct serve_worker {
         struct store *store;     /* owned */
         struct rules_set *rules; /* owned; loaded on the first write */
         struct strmap auth;      /* token hash → struct serve_auth_entry * (owned) */
+        int store_gen;           /* the serve's store_gen when store was opened */
         struct serve_worker *next;
 };
 
@@ -74,6 +76,7 @@ struct serve_counters {
         atomic_uint_fast64_t ingest_events, ingest_duplicates, ingest_rejected;
         atomic_uint_fast64_t dream_passes, dream_diffs, approvals, rejections, reverts, purges;
         atomic_uint_fast64_t bundle_cache_hits, bundle_cache_misses, audit_rows_flushed;
+        atomic_uint_fast64_t platform_hooks, platform_pulls, platform_pull_events;
 };
 extern struct serve_counters serve_counters;
 
@@ -119,6 +122,10 @@ void serve_store_moved(struct serve *srv);
 enum MHD_Result serve_bundle(struct http_req *r, const struct bundle_query *bq, const char *commit);
 /* Queues a webhook event (never fails the request; failures are warned). */
 void serve_webhook(struct http_req *r, const char *event, const char *body_json);
+/* The platform webhook signing key, or NULL if none is configured. */
+const struct hooks_key *serve_hook_key(struct serve *srv);
+/* Wakes the scheduler now (a session pull was queued). */
+void serve_wake_scheduler(struct serve *srv);
 
 /* Handlers, one per route. */
 enum MHD_Result http_healthz(struct http_req *r);
@@ -135,6 +142,8 @@ enum MHD_Result http_commit_revert(struct http_req *r);
 enum MHD_Result http_audit_list(struct http_req *r);
 enum MHD_Result http_audit_verify(struct http_req *r);
 enum MHD_Result http_dream_post(struct http_req *r);
+enum MHD_Result http_hooks_platform(struct http_req *r);
+enum MHD_Result http_mcp_post(struct http_req *r);
 
 /* Metrics text for the routes (serve.c keeps the tables). */
 void serve_metrics_render(struct serve *srv, struct buf *out);

@@ -253,6 +253,28 @@ int store_resolve(struct store *s, const char *rev, char out[41], struct err *er
         return 0;
 }
 
+int store_descends(struct store *s, const char *commit, const char *ancestor, int *yes,
+                   struct err *err)
+{
+        git_oid c, a;
+        *yes = 0;
+        if (git_oid_fromstr(&c, commit) < 0 || git_oid_fromstr(&a, ancestor) < 0)
+                return err_set(err, "store_descends wants two 40-digit commit ids");
+        if (git_oid_equal(&c, &a)) {
+                *yes = 1;
+                return 0;
+        }
+        int rc = git_graph_descendant_of(s->repo, &c, &a);
+        if (rc < 0) {
+                /* An ancestor the store no longer holds (an erasure deleted
+                 * it) is not one main descends from. */
+                git_error_clear();
+                return 0;
+        }
+        *yes = rc == 1;
+        return 0;
+}
+
 static int store_open_repo(struct home *home, struct store **out, struct err *err)
 {
         git_libgit2_init();
@@ -260,6 +282,10 @@ static int store_open_repo(struct home *home, struct store **out, struct err *er
          * thousands of memories is far larger and would be inflated again on
          * every look-up. */
         git_libgit2_opts(GIT_OPT_SET_CACHE_OBJECT_LIMIT, GIT_OBJECT_TREE, (size_t)64 << 20);
+        /* ...but all cached objects together stay under 64 MiB (the default
+         * is 256 MiB per process), so a long-running server's memory levels
+         * off where a reader expects it to. */
+        git_libgit2_opts(GIT_OPT_SET_CACHE_MAX_SIZE, (ssize_t)64 << 20);
         struct store *s = xcalloc(1, sizeof(*s));
         s->home = home;
         if (git_repository_open_bare(&s->repo, home->store_path) < 0) {

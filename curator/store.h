@@ -149,6 +149,10 @@ int store_head(struct store *s, char out[41], struct err *err);
 /* Resolves a revision (full or abbreviated id, "HEAD", "main", "HEAD~2") to a
  * commit id, failing clearly if it is not a commit of this store. */
 int store_resolve(struct store *s, const char *rev, char out[41], struct err *err);
+/* *yes = 1 if commit is ancestor or descends from it (both 40 hex digits);
+ * 0 if not, or if the store no longer holds ancestor. */
+int store_descends(struct store *s, const char *commit, const char *ancestor, int *yes,
+                   struct err *err);
 
 /* Applies changes as one commit on main and updates the index. If
  * expected_base is given, the changes were made against it: any change to a

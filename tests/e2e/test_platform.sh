@@ -179,9 +179,13 @@ expect_eq "$(sql "select count(*) from hunks where diff_id=$IMP and new_text lik
 expect_eq "$(sql "select count(*) from hunks where diff_id=$IMP and evidence like '%$STORE/mem_%@memver_%'")" 3 "evidence names the platform memory version"
 BLOCKED=$(sql "select idx from hunks where diff_id=$IMP and blocked=1")
 OK_HUNKS=$(sql "select group_concat(idx, ',') from hunks where diff_id=$IMP and blocked=0")
-expect_status 2 cur review approve "$IMP" --as root
+expect_status 2 cur review approve "$IMP" --hunks "$BLOCKED" --as root
 expect_grep "blocked" "$T/err" "the blocked hunk cannot be approved"
-expect_status 0 cur review approve "$IMP" --hunks "$OK_HUNKS" --as root
+# approving the whole diff approves every hunk that is not blocked
+expect_status 0 cur review approve "$IMP" --as root
+expect_eq "$(sql "select group_concat(idx, ',') from hunks where diff_id=$IMP and state='approved'")" "$OK_HUNKS" \
+        "the whole diff: the hunks that are not blocked"
+expect_eq "$(sql "select state from hunks where diff_id=$IMP and idx=$BLOCKED")" pending "the blocked hunk stays pending"
 expect_status 0 cur review reject "$IMP" --hunks "$BLOCKED" --as root --reason "a credential"
 expect_status 0 cur import --memory-store "$STORE" --scope "$SCOPE" --json
 expect_eq "$(json_field "$T/out" diff)" 0 "re-import before publishing: approved texts match, nothing new"
