@@ -114,6 +114,14 @@ static void render_json(const struct ranked *r, const int *take, size_t n,
                 add_json_field(out, "path", m->path);
                 buf_addc(out, ',');
                 add_json_field(out, "updated", m->updated);
+                /* what the reviewers' retention view shows */
+                buf_addc(out, ',');
+                add_json_field(out, "owner", m->owner);
+                buf_addc(out, ',');
+                add_json_field(out, "retention", m->retention);
+                buf_addc(out, ',');
+                add_json_field(out, "expires", m->expires);
+                buf_addf(out, ",\"legal_hold\":%s", m->legal_hold ? "true" : "false");
                 buf_adds(out, ",\"tags\":[");
                 for (size_t t = 0; t < m->tags.n; t++) {
                         buf_adds(out, t ? ",\"" : "\"");

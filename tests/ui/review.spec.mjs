@@ -449,6 +449,10 @@ test("compliance: the audit log with its verification, retention, and no decidin
   await shopSection.waitFor();
   const live = await (await fetch(`${BASE}/v1/memories?scope=shop`, { headers: { Authorization: "Bearer " + env("TOK_CAROL") } })).json();
   assert.equal(await shopSection.locator("tbody tr").count(), live.memories.length);
+  // the API reports each memory's class, expiry and hold, and the view shows them
+  assert.ok(live.memories.every((m) => m.retention && m.expires && "legal_hold" in m));
+  assert.match(await shopSection.textContent(), new RegExp(live.memories[0].retention));
+  assert.doesNotMatch(await shopSection.textContent(), /not reported/);
   await page.screenshot({ path: path.join(SHOTS, "retention.png") });
 });
 
