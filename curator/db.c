@@ -14,6 +14,13 @@ int db_fail(struct db *db, struct err *err, const char *what)
         return err_set(err, "%s: %s (database %s)", what, sqlite3_errmsg(db->sql), db->path);
 }
 
+int db_step_done(struct db *db, sqlite3_stmt *st, struct err *err, const char *what)
+{
+        int rc = sqlite3_step(st);
+        sqlite3_reset(st);
+        return rc == SQLITE_DONE ? 0 : db_fail(db, err, what);
+}
+
 int db_exec(struct db *db, const char *sql, struct err *err)
 {
         char *msg = NULL;

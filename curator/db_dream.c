@@ -68,13 +68,6 @@ static const char SQL_REINFORCE[] =
         "INSERT INTO memory_reinforcements(memory_id, session_id, event_id, at)"
         " VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING";
 
-static int step_done(struct db *db, sqlite3_stmt *st, struct err *err, const char *what)
-{
-        int rc = sqlite3_step(st);
-        sqlite3_reset(st);
-        return rc == SQLITE_DONE ? 0 : db_fail(db, err, what);
-}
-
 int db_lease_take(struct db *db, const char *name, const char *holder, int64_t now_ms,
                   int64_t expires_ms, int *taken, char **other, int64_t *other_expires,
                   struct err *err)
@@ -86,7 +79,7 @@ int db_lease_take(struct db *db, const char *name, const char *holder, int64_t n
         db_bind_text(st, 2, holder);
         sqlite3_bind_int64(st, 3, now_ms);
         sqlite3_bind_int64(st, 4, expires_ms);
-        if (step_done(db, st, err, "taking a lease") < 0)
+        if (db_step_done(db, st, err, "taking a lease") < 0)
                 return -1;
         *taken = sqlite3_changes(db->sql) > 0;
         *other = NULL;
@@ -114,7 +107,7 @@ int db_lease_renew(struct db *db, const char *name, const char *holder, int64_t 
         db_bind_text(st, 1, name);
         db_bind_text(st, 2, holder);
         sqlite3_bind_int64(st, 3, expires_ms);
-        if (step_done(db, st, err, "renewing a lease") < 0)
+        if (db_step_done(db, st, err, "renewing a lease") < 0)
                 return -1;
         if (sqlite3_changes(db->sql) == 0)
                 return err_set(err, "lost the '%s' lease to another holder", name);
@@ -141,7 +134,7 @@ int db_dream_run_start(struct db *db, const char *dreamer, const char *now, int6
                 return -1;
         db_bind_text(st, 1, dreamer);
         db_bind_text(st, 2, now);
-        if (step_done(db, st, err, "recording a dreaming pass") < 0)
+        if (db_step_done(db, st, err, "recording a dreaming pass") < 0)
                 return -1;
         *id = sqlite3_last_insert_rowid(db->sql);
         return 0;
@@ -165,7 +158,7 @@ int db_dream_run_finish(struct db *db, int64_t id, const char *status,
         sqlite3_bind_int64(st, 9, r->input_tokens);
         sqlite3_bind_int64(st, 10, r->output_tokens);
         db_bind_text(st, 11, error);
-        return step_done(db, st, err, "recording a dreaming pass");
+        return db_step_done(db, st, err, "recording a dreaming pass");
 }
 
 int db_dream_abandon_running(struct db *db, const char *now, struct err *err)
@@ -174,7 +167,7 @@ int db_dream_abandon_running(struct db *db, const char *now, struct err *err)
         if (!st)
                 return -1;
         db_bind_text(st, 1, now);
-        return step_done(db, st, err, "closing abandoned passes");
+        return db_step_done(db, st, err, "closing abandoned passes");
 }
 
 int db_dream_scopes(struct db *db, const char *scope, struct memory_list_str *out,
@@ -376,7 +369,7 @@ static int transition(struct db *db, int64_t diff_id, const char *from, const ch
         db_bind_text(st, 4, actor);
         db_bind_text(st, 5, now);
         db_bind_text(st, 6, detail);
-        return step_done(db, st, err, "recording a diff transition");
+        return db_step_done(db, st, err, "recording a diff transition");
 }
 
 int db_dream_store_diff(struct db *db, int64_t run_id, const char *scope, const char *base,
@@ -390,7 +383,7 @@ int db_dream_store_diff(struct db *db, int64_t run_id, const char *scope, const 
         db_bind_text(st, 2, scope);
         db_bind_text(st, 3, base);
         db_bind_text(st, 4, now);
-        if (step_done(db, st, err, "storing a diff") < 0)
+        if (db_step_done(db, st, err, "storing a diff") < 0)
                 return -1;
         *diff_id = sqlite3_last_insert_rowid(db->sql);
         for (size_t i = 0; i < p->n; i++) {
@@ -418,7 +411,7 @@ int db_dream_store_diff(struct db *db, int64_t run_id, const char *scope, const 
                 sqlite3_bind_double(st, 11, h->confidence);
                 sqlite3_bind_int(st, 12, h->blocked);
                 db_bind_text(st, 13, h->findings ? h->findings : "[]");
-                int rc = step_done(db, st, err, "storing a hunk");
+                int rc = db_step_done(db, st, err, "storing a hunk");
                 free(evidence);
                 if (rc < 0)
                         return -1;
@@ -443,7 +436,7 @@ int db_dream_store_diff(struct db *db, int64_t run_id, const char *scope, const 
         sqlite3_bind_int64(st, 1, old_diff);
         sqlite3_bind_int64(st, 2, *diff_id);
         db_bind_text(st, 3, now);
-        rc = step_done(db, st, err, "superseding a diff");
+        rc = db_step_done(db, st, err, "superseding a diff");
         if (rc == 0) {
                 struct buf d = BUF_INIT;
                 buf_addf(&d, "replaced by diff %lld", (long long)*diff_id);
@@ -464,7 +457,7 @@ int db_dream_set_watermark(struct db *db, const char *scope, int64_t seq, const 
         db_bind_text(st, 1, scope);
         sqlite3_bind_int64(st, 2, seq);
         db_bind_text(st, 3, now);
-        return step_done(db, st, err, "moving a watermark");
+        return db_step_done(db, st, err, "moving a watermark");
 }
 
 int db_dream_reinforce(struct db *db, const struct dream_proposal *p, const char *now,
@@ -478,7 +471,7 @@ int db_dream_reinforce(struct db *db, const struct dream_proposal *p, const char
                 db_bind_text(st, 2, p->r[i].session_id);
                 db_bind_text(st, 3, p->r[i].event_id);
                 db_bind_text(st, 4, now);
-                if (step_done(db, st, err, "recording a reinforcement") < 0)
+                if (db_step_done(db, st, err, "recording a reinforcement") < 0)
                         return -1;
         }
         return 0;

@@ -33,22 +33,13 @@ static const char SQL_REJECTED_INSERT[] =
         " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
         " ON CONFLICT(source, line, content_sha256) DO NOTHING";
 
-static int step_done(struct db *db, sqlite3_stmt *st, struct err *err, const char *what)
-{
-        int rc = sqlite3_step(st);
-        sqlite3_reset(st);
-        if (rc != SQLITE_DONE)
-                return db_fail(db, err, what);
-        return 0;
-}
-
 int db_ingest_run_start(struct db *db, const char *now, int64_t *run_id, struct err *err)
 {
         sqlite3_stmt *st = db_stmt(db, SQL_RUN_START, err);
         if (!st)
                 return -1;
         db_bind_text(st, 1, now);
-        if (step_done(db, st, err, "recording an ingest run") < 0)
+        if (db_step_done(db, st, err, "recording an ingest run") < 0)
                 return -1;
         *run_id = sqlite3_last_insert_rowid(db->sql);
         return 0;
@@ -68,7 +59,7 @@ int db_ingest_run_finish(struct db *db, int64_t run_id, const struct ingest_stat
         sqlite3_bind_int64(st, 6, (sqlite3_int64)s->duplicates);
         sqlite3_bind_int64(st, 7, (sqlite3_int64)s->rejected);
         sqlite3_bind_int64(st, 8, (sqlite3_int64)s->skipped);
-        return step_done(db, st, err, "recording an ingest run");
+        return db_step_done(db, st, err, "recording an ingest run");
 }
 
 int db_session_ensure(struct db *db, const struct db_session_row *s, int *created,
@@ -82,7 +73,7 @@ int db_session_ensure(struct db *db, const struct db_session_row *s, int *create
         db_bind_text(st, 3, s->scope);
         db_bind_text(st, 4, s->source);
         db_bind_text(st, 5, s->created_at);
-        if (step_done(db, st, err, "storing a session") < 0)
+        if (db_step_done(db, st, err, "storing a session") < 0)
                 return -1;
         *created = sqlite3_changes(db->sql) > 0;
         return 0;
@@ -105,7 +96,7 @@ int db_session_refresh(struct db *db, const char *id, const char *cwd, const cha
         sqlite3_bind_int64(st, 7, new_events);
         db_bind_text(st, 8, first_ts);
         db_bind_text(st, 9, last_ts);
-        return step_done(db, st, err, "updating a session");
+        return db_step_done(db, st, err, "updating a session");
 }
 
 int db_event_insert(struct db *db, const struct db_event_row *e, int *inserted,
@@ -129,7 +120,7 @@ int db_event_insert(struct db *db, const struct db_event_row *e, int *inserted,
         sqlite3_bind_int(st, 13, e->is_sidechain);
         sqlite3_bind_text(st, 14, e->raw, (int)e->raw_len, SQLITE_STATIC);
         db_bind_text(st, 15, e->ingested_at);
-        if (step_done(db, st, err, "storing an event") < 0)
+        if (db_step_done(db, st, err, "storing an event") < 0)
                 return -1;
         *inserted = sqlite3_changes(db->sql) > 0;
         if (*inserted || !e->ts)
@@ -141,7 +132,7 @@ int db_event_insert(struct db *db, const struct db_event_row *e, int *inserted,
         db_bind_text(st, 2, e->event_id);
         db_bind_text(st, 3, e->ts);
         sqlite3_bind_text(st, 4, e->raw, (int)e->raw_len, SQLITE_STATIC);
-        return step_done(db, st, err, "updating a queued event");
+        return db_step_done(db, st, err, "updating a queued event");
 }
 
 int db_rejected_insert(struct db *db, int64_t run_id, const char *source, int64_t line,
@@ -158,7 +149,7 @@ int db_rejected_insert(struct db *db, int64_t run_id, const char *source, int64_
         sqlite3_bind_blob(st, 5, content, (int)len, SQLITE_STATIC);
         db_bind_text(st, 6, content_sha256);
         db_bind_text(st, 7, now);
-        return step_done(db, st, err, "keeping a rejected line");
+        return db_step_done(db, st, err, "keeping a rejected line");
 }
 
 static const char SQL_SESSIONS_LIST[] =

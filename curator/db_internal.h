@@ -25,6 +25,9 @@ struct db {
 sqlite3_stmt *db_stmt(struct db *db, const char *sql, struct err *err);
 /* Fills err with sqlite's message for the last failure, prefixed by what. */
 int db_fail(struct db *db, struct err *err, const char *what);
+/* Steps a statement that returns no row and resets it; on failure fills
+ * err with what and SQLite's message. */
+int db_step_done(struct db *db, sqlite3_stmt *st, struct err *err, const char *what);
 /* Runs SQL text with no results (may hold several statements). */
 int db_exec(struct db *db, const char *sql, struct err *err);
 /* Binds text (NULL binds SQL NULL); the text must live until the step. */

@@ -57,13 +57,6 @@ static const char SQL_OPEN_IMPORT[] =
     " AND state IN ('pending', 'partially_approved') ORDER BY id DESC LIMIT 1";
 static const char SQL_MARK_IMPORT[] = "UPDATE diffs SET source = 'import' WHERE id = ?";
 
-static int step_done(struct db *db, sqlite3_stmt *st, struct err *err, const char *what)
-{
-        int rc = sqlite3_step(st);
-        sqlite3_reset(st);
-        return rc == SQLITE_DONE ? 0 : db_fail(db, err, what);
-}
-
 void platform_cursor_clear(struct platform_cursor *c)
 {
         free(c->session_id);
@@ -116,7 +109,7 @@ int db_platform_cursor_put(struct db *db, const struct platform_cursor *c, const
         db_bind_text(st, 6, c->ids_at_last ? c->ids_at_last : "[]");
         sqlite3_bind_int64(st, 7, c->events);
         db_bind_text(st, 8, now);
-        return step_done(db, st, err, "saving a pull cursor");
+        return db_step_done(db, st, err, "saving a pull cursor");
 }
 
 void platform_mappings_free(struct platform_mappings *l)
@@ -167,7 +160,7 @@ int db_platform_mapping_put(struct db *db, const char *store_id, const char *sco
         db_bind_text(st, 5, m->content_sha256);
         db_bind_text(st, 6, scope);
         db_bind_text(st, 7, now);
-        return step_done(db, st, err, "recording a published memory");
+        return db_step_done(db, st, err, "recording a published memory");
 }
 
 int db_platform_mapping_retire(struct db *db, const char *store_id, const char *memory_id,
@@ -179,7 +172,7 @@ int db_platform_mapping_retire(struct db *db, const char *store_id, const char *
         db_bind_text(st, 1, store_id);
         db_bind_text(st, 2, memory_id);
         db_bind_text(st, 3, now);
-        return step_done(db, st, err, "retiring a published memory");
+        return db_step_done(db, st, err, "retiring a published memory");
 }
 
 int db_platform_mapping_delete(struct db *db, const char *store_id, const char *memory_id,
@@ -190,7 +183,7 @@ int db_platform_mapping_delete(struct db *db, const char *store_id, const char *
                 return -1;
         db_bind_text(st, 1, store_id);
         db_bind_text(st, 2, memory_id);
-        return step_done(db, st, err, "forgetting a published memory");
+        return db_step_done(db, st, err, "forgetting a published memory");
 }
 
 int db_platform_publish_get(struct db *db, const char *store_id, char **scope, char **commit,
@@ -222,7 +215,7 @@ int db_platform_publish_set(struct db *db, const char *store_id, const char *sco
         db_bind_text(st, 2, scope);
         db_bind_text(st, 3, commit);
         db_bind_text(st, 4, now);
-        return step_done(db, st, err, "recording the published commit");
+        return db_step_done(db, st, err, "recording the published commit");
 }
 
 int db_platform_memory_erased(struct db *db, const char *memory_id, int *erased, struct err *err)
@@ -259,7 +252,7 @@ int db_platform_mark_import(struct db *db, int64_t diff_id, struct err *err)
         if (!st)
                 return -1;
         sqlite3_bind_int64(st, 1, diff_id);
-        return step_done(db, st, err, "marking an import diff");
+        return db_step_done(db, st, err, "marking an import diff");
 }
 
 int db_platform_erasure_refs(struct db *db, const char *store_id, struct platform_mappings *out,
@@ -296,7 +289,7 @@ int db_platform_imported_put(struct db *db, const char *store_id, const char *pi
         db_bind_text(st, 3, memory_id);
         sqlite3_bind_int64(st, 4, diff_id);
         db_bind_text(st, 5, now);
-        return step_done(db, st, err, "recording an imported memory");
+        return db_step_done(db, st, err, "recording an imported memory");
 }
 
 int db_platform_forget_memory(struct db *db, const char *store_id, const char *memory_id,
@@ -309,7 +302,7 @@ int db_platform_forget_memory(struct db *db, const char *store_id, const char *m
                 return -1;
         db_bind_text(st, 1, store_id);
         db_bind_text(st, 2, memory_id);
-        return step_done(db, st, err, "forgetting an imported memory");
+        return db_step_done(db, st, err, "forgetting an imported memory");
 }
 
 int db_platform_session_scope(struct db *db, const char *session_id, char **scope, struct err *err)

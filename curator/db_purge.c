@@ -10,15 +10,6 @@
 #include "sha256.h"
 #include "timestamp.h"
 
-static int step_done(struct db *db, sqlite3_stmt *st, struct err *err, const char *what)
-{
-        int rc = sqlite3_step(st);
-        sqlite3_reset(st);
-        if (rc != SQLITE_DONE)
-                return db_fail(db, err, what);
-        return 0;
-}
-
 /* ---- holds ---- */
 
 static void hold_clear(struct hold *h)
@@ -71,7 +62,7 @@ int db_holds_add(struct db *db, const char *kind, const char *target, const char
         db_bind_text(st, 3, reason);
         db_bind_text(st, 4, actor);
         db_bind_text(st, 5, now);
-        if (step_done(db, st, err, "adding a legal hold") < 0)
+        if (db_step_done(db, st, err, "adding a legal hold") < 0)
                 return -1;
         *id = sqlite3_last_insert_rowid(db->sql);
         return 0;
@@ -93,7 +84,7 @@ int db_holds_release(struct db *db, const char *kind, const char *target, const 
         db_bind_text(st, 3, reason);
         db_bind_text(st, 4, kind);
         db_bind_text(st, 5, target);
-        if (step_done(db, st, err, "releasing a legal hold") < 0)
+        if (db_step_done(db, st, err, "releasing a legal hold") < 0)
                 return -1;
         *found = sqlite3_changes(db->sql) > 0;
         return 0;
@@ -329,7 +320,7 @@ int db_purges_insert(struct db *db, const struct purge_row *r, int64_t *id, stru
         sqlite3_bind_int64(st, 12, r->commits);
         db_bind_text(st, 13, r->memories_sha256);
         db_bind_text(st, 14, r->events_sha256);
-        if (step_done(db, st, err, "recording a purge") < 0)
+        if (db_step_done(db, st, err, "recording a purge") < 0)
                 return -1;
         *id = sqlite3_last_insert_rowid(db->sql);
         return 0;
@@ -351,7 +342,7 @@ int db_purges_set_state(struct db *db, int64_t id, const char *state, const char
         db_bind_text(st, 3, state);
         db_bind_text(st, 4, now);
         sqlite3_bind_int64(st, 5, id);
-        return step_done(db, st, err, "updating a purge");
+        return db_step_done(db, st, err, "updating a purge");
 }
 
 int db_purges_list(struct db *db, const char *kind, const char *state, struct purge_rows *out,
@@ -404,7 +395,7 @@ int db_purge_items_add(struct db *db, int64_t purge_id, const char *kind, const 
         db_bind_text(st, 2, kind);
         db_bind_text(st, 3, ref);
         db_bind_text(st, 4, sha256);
-        return step_done(db, st, err, "recording a purged item");
+        return db_step_done(db, st, err, "recording a purged item");
 }
 
 /* ---- deletes and scrubs ---- */
@@ -434,7 +425,7 @@ int db_purge_apply_items(struct db *db, int64_t purge_id, struct err *err)
                 if (!st)
                         return -1;
                 sqlite3_bind_int64(st, 1, purge_id);
-                if (step_done(db, st, err, "removing what a purge lists") < 0)
+                if (db_step_done(db, st, err, "removing what a purge lists") < 0)
                         return -1;
         }
         return 0;
@@ -453,14 +444,14 @@ int db_commit_map_put(struct db *db, const char *old_commit, const char *new_com
                 return -1;
         db_bind_text(st, 1, new_commit);
         db_bind_text(st, 2, old_commit);
-        if (step_done(db, st, err, "updating the commit map") < 0)
+        if (db_step_done(db, st, err, "updating the commit map") < 0)
                 return -1;
         if (!(st = db_stmt(db, q_put, err)))
                 return -1;
         db_bind_text(st, 1, old_commit);
         db_bind_text(st, 2, new_commit);
         sqlite3_bind_int64(st, 3, purge_id);
-        return step_done(db, st, err, "recording the commit map");
+        return db_step_done(db, st, err, "recording the commit map");
 }
 
 int db_commit_map_apply(struct db *db, int64_t purge_id, struct err *err)
@@ -479,7 +470,7 @@ int db_commit_map_apply(struct db *db, int64_t purge_id, struct err *err)
                 if (!st)
                         return -1;
                 sqlite3_bind_int64(st, 1, purge_id);
-                if (step_done(db, st, err, "moving commit ids to the rewritten history") < 0)
+                if (db_step_done(db, st, err, "moving commit ids to the rewritten history") < 0)
                         return -1;
         }
         return 0;
@@ -492,7 +483,7 @@ int db_commit_map_drop(struct db *db, int64_t purge_id, struct err *err)
         if (!st)
                 return -1;
         sqlite3_bind_int64(st, 1, purge_id);
-        return step_done(db, st, err, "dropping an abandoned commit map");
+        return db_step_done(db, st, err, "dropping an abandoned commit map");
 }
 
 int db_commit_map_get(struct db *db, const char *old_commit, char new_out[41], int *found,

@@ -9,15 +9,6 @@
 #include "db_internal.h"
 #include "timestamp.h"
 
-static int step_done(struct db *db, sqlite3_stmt *st, struct err *err, const char *what)
-{
-        int rc = sqlite3_step(st);
-        sqlite3_reset(st);
-        if (rc != SQLITE_DONE)
-                return db_fail(db, err, what);
-        return 0;
-}
-
 void db_token_clear(struct db_token *t)
 {
         free(t->id);
@@ -54,7 +45,7 @@ int db_tokens_add(struct db *db, const char *id, const char *principal, const ch
         db_bind_text(st, 3, hash);
         db_bind_text(st, 4, now);
         db_bind_text(st, 5, expires_at);
-        return step_done(db, st, err, "storing a token");
+        return db_step_done(db, st, err, "storing a token");
 }
 
 static void token_from_row(sqlite3_stmt *st, struct db_token *t)
@@ -123,7 +114,7 @@ int db_tokens_revoke(struct db *db, const char *id, int *changed, struct err *er
         timestamp_now(now);
         db_bind_text(st, 1, id);
         db_bind_text(st, 2, now);
-        if (step_done(db, st, err, "revoking a token") < 0)
+        if (db_step_done(db, st, err, "revoking a token") < 0)
                 return -1;
         *changed = sqlite3_changes(db->sql) > 0;
         return 0;
@@ -151,7 +142,7 @@ int db_webhook_enqueue(struct db *db, const char *event, const char *body, struc
         db_bind_text(st, 2, body);
         db_bind_text(st, 3, now);
         sqlite3_bind_int64(st, 4, ms);
-        return step_done(db, st, err, "queueing a webhook");
+        return db_step_done(db, st, err, "queueing a webhook");
 }
 
 int db_webhook_next_due(struct db *db, int64_t now_ms, struct db_webhook *out, int *found,
@@ -199,7 +190,7 @@ int db_webhook_mark(struct db *db, int64_t id, int delivered, const char *error,
         sqlite3_bind_int(st, 3, delivered);
         sqlite3_bind_int64(st, 4, next_at_ms);
         db_bind_text(st, 5, now);
-        return step_done(db, st, err, "recording a webhook delivery");
+        return db_step_done(db, st, err, "recording a webhook delivery");
 }
 
 int db_webhook_count(struct db *db, const char *state, int64_t *n, struct err *err)
@@ -228,7 +219,7 @@ int db_hook_accept(struct db *db, const char *webhook_id, const char *event_type
         if (!st)
                 goto fail;
         sqlite3_bind_int64(st, 1, now_ms - 86400000);
-        if (step_done(db, st, err, "pruning old platform webhooks") < 0)
+        if (db_step_done(db, st, err, "pruning old platform webhooks") < 0)
                 goto fail;
         st = db_stmt(db,
                      "INSERT INTO platform_hooks(webhook_id, event_type, session_id, queued, "
@@ -243,7 +234,7 @@ int db_hook_accept(struct db *db, const char *webhook_id, const char *event_type
         sqlite3_bind_int(st, 4, session_id != NULL);
         db_bind_text(st, 5, now);
         sqlite3_bind_int64(st, 6, now_ms);
-        if (step_done(db, st, err, "recording a platform webhook") < 0)
+        if (db_step_done(db, st, err, "recording a platform webhook") < 0)
                 goto fail;
         if (sqlite3_changes(db->sql) == 0) {
                 *duplicate = 1;
@@ -265,7 +256,7 @@ int db_hook_accept(struct db *db, const char *webhook_id, const char *event_type
                 db_bind_text(st, 2, webhook_id);
                 db_bind_text(st, 3, now);
                 sqlite3_bind_int64(st, 4, now_ms);
-                if (step_done(db, st, err, "queueing a session pull") < 0)
+                if (db_step_done(db, st, err, "queueing a session pull") < 0)
                         goto fail;
         }
         return db_commit(db, err);
@@ -328,5 +319,5 @@ int db_pull_queue_mark(struct db *db, const struct db_pull_request *p, int done,
                 db_bind_text(st, 3, error);
                 sqlite3_bind_int64(st, 4, next_at_ms);
         }
-        return step_done(db, st, err, "recording a session pull");
+        return db_step_done(db, st, err, "recording a session pull");
 }

@@ -9,15 +9,6 @@
 #include "owners.h"
 #include "timestamp.h"
 
-static int step_done(struct db *db, sqlite3_stmt *st, struct err *err, const char *what)
-{
-        int rc = sqlite3_step(st);
-        sqlite3_reset(st);
-        if (rc != SQLITE_DONE)
-                return db_fail(db, err, what);
-        return 0;
-}
-
 void principal_clear(struct principal *p)
 {
         free(p->name);
@@ -80,7 +71,7 @@ int db_principals_add(struct db *db, const char *name, const char *role, const c
         db_bind_text(st, 2, role);
         db_bind_text(st, 3, scopes && *scopes ? scopes : NULL);
         db_bind_text(st, 4, now);
-        return step_done(db, st, err, "adding a principal");
+        return db_step_done(db, st, err, "adding a principal");
 }
 
 static const char sql_principal_groups[] =
@@ -177,7 +168,7 @@ int db_groups_add(struct db *db, const char *name, const char *const *members, s
                 goto fail;
         db_bind_text(st, 1, name);
         db_bind_text(st, 2, now);
-        if (step_done(db, st, err, "creating a group") < 0)
+        if (db_step_done(db, st, err, "creating a group") < 0)
                 goto fail;
         for (size_t i = 0; i < n; i++) {
                 int found = 0;
@@ -200,7 +191,7 @@ int db_groups_add(struct db *db, const char *name, const char *const *members, s
                         goto fail;
                 db_bind_text(st, 1, name);
                 db_bind_text(st, 2, members[i]);
-                if (step_done(db, st, err, "adding a group member") < 0)
+                if (db_step_done(db, st, err, "adding a group member") < 0)
                         goto fail;
         }
         return db_commit(db, err);
@@ -288,7 +279,7 @@ int db_store_set_index_head(struct db *db, const char *head, struct err *err)
         timestamp_now(now);
         db_bind_text(st, 1, head);
         db_bind_text(st, 2, now);
-        return step_done(db, st, err, "recording the indexed store commit");
+        return db_step_done(db, st, err, "recording the indexed store commit");
 }
 
 static void join_list(const struct memory_list_str *l, char sep, struct buf *out)
@@ -309,7 +300,7 @@ int db_store_put(struct db *db, const struct memory *m, const char *blob, const 
         if (!st)
                 return -1;
         db_bind_text(st, 1, m->id);
-        if (step_done(db, st, err, "replacing an index row") < 0)
+        if (db_step_done(db, st, err, "replacing an index row") < 0)
                 return -1;
         st = db_stmt(db,
                      "INSERT INTO store_memories(id, path, scope, owner, retention, created,"
@@ -335,7 +326,7 @@ int db_store_put(struct db *db, const struct memory *m, const char *blob, const 
         sqlite3_bind_text(st, 12, m->body ? m->body : "", (int)m->body_len, SQLITE_STATIC);
         db_bind_text(st, 13, blob);
         db_bind_text(st, 14, commit_id);
-        int rc = step_done(db, st, err, "writing an index row");
+        int rc = db_step_done(db, st, err, "writing an index row");
         buf_free(&sources);
         buf_free(&tags);
         return rc;
@@ -347,7 +338,7 @@ int db_store_delete_path(struct db *db, const char *path, struct err *err)
         if (!st)
                 return -1;
         db_bind_text(st, 1, path);
-        return step_done(db, st, err, "deleting an index row");
+        return db_step_done(db, st, err, "deleting an index row");
 }
 
 int db_store_clear(struct db *db, struct err *err)

@@ -118,10 +118,7 @@ static void check_markers(const struct rules_set *rules, struct dream_hunk *h, c
         }
 }
 
-/* Runs the rules over a hunk's new text: redact findings are replaced, a
- * block finding blocks the hunk for good; findings are kept as JSON (rule,
- * family, action, offsets in the redacted text's source), never the match. */
-static int check_hunk(const struct rules_set *rules, struct dream_hunk *h, struct err *err)
+int dream_check_hunk(const struct rules_set *rules, struct dream_hunk *h, struct err *err)
 {
         cJSON *arr = cJSON_CreateArray();
         if (h->new_text)
@@ -371,7 +368,7 @@ static int dream_scope(struct home *h, struct store *store, const char *base, co
         res->input_tokens += fresh.input_tokens;
         res->output_tokens += fresh.output_tokens;
         for (size_t i = 0; i < fresh.n; i++) {
-                if (check_hunk(opts->rules, &fresh.v[i], err) < 0)
+                if (dream_check_hunk(opts->rules, &fresh.v[i], err) < 0)
                         goto out;
         }
 

@@ -85,6 +85,11 @@ void dream_llm_free(struct dream_llm *llm);
 int dream_llm_propose(void *ctx, const struct dream_input *in, struct dream_proposal *out,
                       struct err *err);
 
+/* Runs the rules over a hunk's new text, as every proposal (dreamed or
+ * imported) must pass them: redact findings are replaced, a block finding
+ * (or the marker of one ingest already redacted) blocks the hunk for good;
+ * findings are kept as JSON (rule, family, action, offsets), never the match. */
+int dream_check_hunk(const struct rules_set *rules, struct dream_hunk *h, struct err *err);
 struct dream_hunk *dream_proposal_add(struct dream_proposal *p, enum dream_op op);
 void dream_proposal_reinforce(struct dream_proposal *p, const char *memory_id,
                               const char *session_id, const char *event_id);

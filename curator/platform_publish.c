@@ -667,44 +667,6 @@ out:
 
 /* ---- import ---- */
 
-/* The rules on an imported text, exactly as a dreaming pass checks a hunk:
- * redact findings replaced, a block finding blocks the hunk for good,
- * findings kept as rule ids and offsets, never the match. */
-static int check_text(const struct rules_set *rules, struct dream_hunk *hk, struct err *err)
-{
-        cJSON *arr = cJSON_CreateArray();
-        if (hk->new_text && rules) {
-                struct rule_findings f = {0};
-                size_t len = strlen(hk->new_text);
-                if (rules_scan(rules, hk->new_text, len, &f, err) < 0) {
-                        cJSON_Delete(arr);
-                        return -1;
-                }
-                for (size_t i = 0; i < f.n; i++) {
-                        cJSON *o = cJSON_CreateObject();
-                        cJSON_AddStringToObject(o, "rule", f.v[i].rule_id);
-                        cJSON_AddStringToObject(o, "family", rule_family_name(f.v[i].family));
-                        cJSON_AddStringToObject(o, "action", rule_action_name(f.v[i].action));
-                        cJSON_AddNumberToObject(o, "start", (double)f.v[i].start);
-                        cJSON_AddNumberToObject(o, "end", (double)f.v[i].end);
-                        cJSON_AddItemToArray(arr, o);
-                        if (f.v[i].action == RULE_BLOCK)
-                                hk->blocked = 1;
-                }
-                if (f.n) {
-                        struct buf red = BUF_INIT;
-                        rules_redact(hk->new_text, len, &f, RULES_MASK_REDACTING, &red);
-                        free(hk->new_text);
-                        hk->new_text = buf_detach(&red, NULL);
-                }
-                rule_findings_free(&f);
-        }
-        free(hk->findings);
-        hk->findings = cJSON_PrintUnformatted(arr);
-        cJSON_Delete(arr);
-        return 0;
-}
-
 static void evidence_of(const char *store_id, const struct remote *r, struct memory_list_str *ev)
 {
         struct buf b = BUF_INIT;
@@ -803,7 +765,7 @@ int platform_import(struct home *h, struct store *s, const struct platform_impor
                         hk->path = buf_detach(&path, NULL);
                         res->adds++;
                 }
-                if (check_text(o->rules, hk, err) < 0)
+                if (dream_check_hunk(o->rules, hk, err) < 0)
                         goto out;
                 /* with the rules' redaction applied, it may be what curator holds; or
                  * a text a reviewer rejected before: neither is proposed (again) */
@@ -849,7 +811,7 @@ int platform_import(struct home *h, struct store *s, const struct platform_impor
                 buf_addf(&why, "absent from platform memory store %s", o->memory_store_id);
                 hk->rationale = buf_detach(&why, NULL);
                 buf_free(&ev);
-                if (check_text(o->rules, hk, err) < 0)
+                if (dream_check_hunk(o->rules, hk, err) < 0)
                         goto out;
                 res->deletes++;
         }
