@@ -10,7 +10,7 @@ SECONDS_EACH=${1:-5}
 CC=clang cmake -S . -B build-fuzz -DCURATOR_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build-fuzz -j"$(nproc)" >/dev/null
 WORK=$(mktemp -d /tmp/curator-fuzz.XXXXXX)
-trap 'rm -rf "$WORK" /tmp/curator-fuzz-ingest-*' EXIT
+trap 'rm -rf "$WORK" /tmp/curator-fuzz-ingest-* /tmp/curator-fuzz-mcp-* /tmp/curator-fuzz-rules-*' EXIT
 status=0
 for h in build-fuzz/bin/fuzz_*; do
         name=$(basename "$h")
