@@ -10,6 +10,7 @@
 #include "dream.h"
 #include "home.h"
 #include "review.h"
+#include "http_decision.h"
 #include "serve_internal.h"
 #include "store.h"
 
@@ -116,35 +117,6 @@ enum MHD_Result http_diff_show(struct http_req *r)
         return d ? http_reply_json(r, 200, d) : rc;
 }
 
-/* Reads "hunks": [1, 3] (absent: every pending hunk). */
-static int body_hunks(const cJSON *body, int **out, size_t *n, char *msg, size_t size)
-{
-        *out = NULL;
-        *n = 0;
-        const cJSON *h = cJSON_GetObjectItemCaseSensitive(body, "hunks");
-        if (!h || cJSON_IsNull(h))
-                return 0;
-        if (!cJSON_IsArray(h)) {
-                snprintf(msg, size, "hunks must be an array of hunk numbers");
-                return -1;
-        }
-        int count = cJSON_GetArraySize(h);
-        *out = xcalloc((size_t)(count ? count : 1), sizeof(int));
-        const cJSON *it;
-        cJSON_ArrayForEach(it, h)
-        {
-                if (!cJSON_IsNumber(it) || it->valuedouble < 1 || it->valuedouble > 1e6 ||
-                    it->valuedouble != (double)(int)it->valuedouble) {
-                        snprintf(msg, size, "hunks[%zu] must be a hunk number (1, 2, ...)", *n);
-                        free(*out);
-                        *out = NULL;
-                        return -1;
-                }
-                (*out)[(*n)++] = it->valueint;
-        }
-        return 0;
-}
-
 static void webhook_for(struct http_req *r, const char *event, int64_t diff, const char *commit,
                         const char *scope)
 {
@@ -175,34 +147,9 @@ enum MHD_Result http_diff_approve(struct http_req *r)
         struct review_edit *edits = NULL;
         enum MHD_Result rc = MHD_NO;
         cJSON *d = NULL;
-        if (body_hunks(body, &hunks, &nhunks, msg, sizeof(msg)) < 0) {
+        if (http_parse_decision(body, &hunks, &nhunks, &edits, &nedits, msg, sizeof(msg)) < 0) {
                 rc = http_reply_error(r, 400, "invalid_request", "%s", msg);
                 goto out;
-        }
-        const cJSON *e = cJSON_GetObjectItemCaseSensitive(body, "edits");
-        if (e && !cJSON_IsNull(e)) {
-                if (!cJSON_IsArray(e)) {
-                        rc = http_reply_error(r, 400, "invalid_request",
-                                              "edits must be an array of {idx, text}");
-                        goto out;
-                }
-                edits = xcalloc((size_t)cJSON_GetArraySize(e) + 1, sizeof(*edits));
-                const cJSON *it;
-                cJSON_ArrayForEach(it, e)
-                {
-                        const cJSON *idx = cJSON_GetObjectItemCaseSensitive(it, "idx");
-                        const cJSON *text = cJSON_GetObjectItemCaseSensitive(it, "text");
-                        if (!cJSON_IsNumber(idx) || idx->valueint < 1 || !cJSON_IsString(text)) {
-                                rc = http_reply_error(r, 400, "invalid_request",
-                                                      "edits[%zu] must be {\"idx\": hunk number, "
-                                                      "\"text\": string}",
-                                                      nedits);
-                                goto out;
-                        }
-                        edits[nedits].idx = idx->valueint;
-                        edits[nedits].text = text->valuestring;
-                        nedits++;
-                }
         }
         int64_t id;
         d = load_diff(r, &id, &rc);
@@ -256,7 +203,7 @@ enum MHD_Result http_diff_reject(struct http_req *r)
         size_t nhunks = 0;
         enum MHD_Result rc = MHD_NO;
         cJSON *d = NULL;
-        if (body_hunks(body, &hunks, &nhunks, msg, sizeof(msg)) < 0) {
+        if (http_parse_decision(body, &hunks, &nhunks, NULL, NULL, msg, sizeof(msg)) < 0) {
                 rc = http_reply_error(r, 400, "invalid_request", "%s", msg);
                 goto out;
         }
