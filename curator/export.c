@@ -12,7 +12,7 @@
 #include "buf.h"
 #include "fileio.h"
 
-static int write_file(int dirfd, const char *name, const char *data, size_t len, struct err *err)
+int export_write_file(int dirfd, const char *name, const char *data, size_t len, struct err *err)
 {
         int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
         if (fd < 0)
@@ -42,7 +42,7 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
         return remove(path);
 }
 
-static void remove_tree(const char *path)
+void export_remove_tree(const char *path)
 {
         nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
@@ -99,7 +99,7 @@ int export_scope_dir(struct store *s, const char *scope, const char *commit, con
                 const struct memory *m = l.v[i];
                 const char *base = m->path ? strrchr(m->path, '/') : NULL;
                 base = base ? base + 1 : m->id;
-                if (write_file(dirfd, base, m->body ? m->body : "", m->body_len, err) < 0)
+                if (export_write_file(dirfd, base, m->body ? m->body : "", m->body_len, err) < 0)
                         goto fail;
                 (*count)++;
         }
@@ -112,7 +112,7 @@ int export_scope_dir(struct store *s, const char *scope, const char *commit, con
                         err_set(err, "swapping %s into place: %s", dir, strerror(errno));
                         goto fail;
                 }
-                remove_tree(tdir); /* now the old directory */
+                export_remove_tree(tdir); /* now the old directory */
         } else if (rename(tdir, dir) < 0) {
                 err_set(err, "moving %s into place: %s", dir, strerror(errno));
                 goto fail;
@@ -120,7 +120,7 @@ int export_scope_dir(struct store *s, const char *scope, const char *commit, con
         rc = 0;
         goto out;
 fail:
-        remove_tree(tdir);
+        export_remove_tree(tdir);
 out:
         if (dirfd >= 0)
                 close(dirfd);

@@ -17,4 +17,11 @@
 int export_scope_dir(struct store *s, const char *scope, const char *commit, const char *dir,
                      size_t *count, char commit_out[41], struct err *err);
 
+/* Writes a file in dirfd and syncs it (export's directories are swapped in
+ * whole, so each file must be durable before the swap). */
+int export_write_file(int dirfd, const char *name, const char *data, size_t len,
+                      struct err *err);
+/* Removes a directory tree (the one swapped out), not following links. */
+void export_remove_tree(const char *path);
+
 #endif

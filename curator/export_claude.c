@@ -12,47 +12,13 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "export.h"
 #include "platform.h"
 #include "store.h"
 
 #define CLAUDE_INDEX_MAX_LINES 200
 #define CLAUDE_INDEX_MAX_BYTES 25000 /* under 25 KB whichever way a KB is counted */
 #define CLAUDE_TITLE_MAX 100
-
-static int put_file(int dirfd, const char *name, const char *data, size_t len, struct err *err)
-{
-        int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-        if (fd < 0)
-                return err_set(err, "creating %s: %s", name, strerror(errno));
-        size_t done = 0;
-        while (done < len) {
-                ssize_t w = write(fd, data + done, len - done);
-                if (w < 0 && errno == EINTR)
-                        continue;
-                if (w < 0) {
-                        err_set(err, "writing %s: %s", name, strerror(errno));
-                        close(fd);
-                        return -1;
-                }
-                done += (size_t)w;
-        }
-        if (fsync(fd) < 0 || close(fd) < 0)
-                return err_set(err, "writing %s: %s", name, strerror(errno));
-        return 0;
-}
-
-static int unlink_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-        (void)st;
-        (void)flag;
-        (void)ftw;
-        return remove(path);
-}
-
-static void remove_dir(const char *path)
-{
-        nftw(path, unlink_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
 
 /* A one-line title from the body's first non-blank line: Markdown markers
  * dropped, brackets softened (they would break the link), cut on a UTF-8
@@ -149,7 +115,7 @@ int export_claude_code(struct store *s, const char *scope, const char *commit, c
                         err_set(err, "memory %s would overwrite MEMORY.md", m->id);
                         goto fail;
                 }
-                if (put_file(dirfd, base, m->body ? m->body : "", m->body_len, err) < 0)
+                if (export_write_file(dirfd, base, m->body ? m->body : "", m->body_len, err) < 0)
                         goto fail;
                 res->memories++;
                 buf_reset(&line);
@@ -173,7 +139,7 @@ int export_claude_code(struct store *s, const char *scope, const char *commit, c
         }
         res->index_lines = lines;
         res->index_bytes = index.len;
-        if (put_file(dirfd, "MEMORY.md", index.ptr, index.len, err) < 0)
+        if (export_write_file(dirfd, "MEMORY.md", index.ptr, index.len, err) < 0)
                 goto fail;
         if (fsync(dirfd) < 0) {
                 err_set(err, "syncing %s: %s", tmp.ptr, strerror(errno));
@@ -184,7 +150,7 @@ int export_claude_code(struct store *s, const char *scope, const char *commit, c
                         err_set(err, "swapping %s into place: %s", dir, strerror(errno));
                         goto fail;
                 }
-                remove_dir(tmp.ptr); /* now the old folder */
+                export_remove_tree(tmp.ptr); /* now the old folder */
         } else if (rename(tmp.ptr, dir) < 0) {
                 err_set(err, "moving %s into place: %s", dir, strerror(errno));
                 goto fail;
@@ -192,7 +158,7 @@ int export_claude_code(struct store *s, const char *scope, const char *commit, c
         rc = 0;
         goto out;
 fail:
-        remove_dir(tmp.ptr);
+        export_remove_tree(tmp.ptr);
 out:
         if (dirfd >= 0)
                 close(dirfd);
