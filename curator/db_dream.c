@@ -170,10 +170,11 @@ int db_dream_abandon_running(struct db *db, const char *now, struct err *err)
         return db_step_done(db, st, err, "closing abandoned passes");
 }
 
-int db_dream_scopes(struct db *db, const char *scope, struct memory_list_str *out,
-                    struct err *err)
+/* Runs sql with scope bound to ?1 and appends each row's first column to out. */
+static int text_column(struct db *db, const char *sql, const char *scope,
+                       struct memory_list_str *out, const char *what, struct err *err)
 {
-        sqlite3_stmt *st = db_stmt(db, SQL_SCOPES, err);
+        sqlite3_stmt *st = db_stmt(db, sql, err);
         if (!st)
                 return -1;
         db_bind_text(st, 1, scope);
@@ -181,7 +182,13 @@ int db_dream_scopes(struct db *db, const char *scope, struct memory_list_str *ou
         while ((rc = sqlite3_step(st)) == SQLITE_ROW)
                 memory_list_add(out, (const char *)sqlite3_column_text(st, 0));
         sqlite3_reset(st);
-        return rc == SQLITE_DONE ? 0 : db_fail(db, err, "listing scopes");
+        return rc == SQLITE_DONE ? 0 : db_fail(db, err, what);
+}
+
+int db_dream_scopes(struct db *db, const char *scope, struct memory_list_str *out,
+                    struct err *err)
+{
+        return text_column(db, SQL_SCOPES, scope, out, "listing scopes", err);
 }
 
 static char *col(sqlite3_stmt *st, int i)
@@ -346,15 +353,7 @@ int db_dream_open_diff(struct db *db, const char *scope, int64_t *diff_id,
 int db_dream_rejected_texts(struct db *db, const char *scope, struct memory_list_str *out,
                             struct err *err)
 {
-        sqlite3_stmt *st = db_stmt(db, SQL_REJECTED_TEXTS, err);
-        if (!st)
-                return -1;
-        db_bind_text(st, 1, scope);
-        int rc;
-        while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-                memory_list_add(out, (const char *)sqlite3_column_text(st, 0));
-        sqlite3_reset(st);
-        return rc == SQLITE_DONE ? 0 : db_fail(db, err, "reading rejected hunks");
+        return text_column(db, SQL_REJECTED_TEXTS, scope, out, "reading rejected hunks", err);
 }
 
 static int transition(struct db *db, int64_t diff_id, const char *from, const char *to,

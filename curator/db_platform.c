@@ -124,13 +124,16 @@ void platform_mappings_free(struct platform_mappings *l)
         memset(l, 0, sizeof(*l));
 }
 
-int db_platform_mappings(struct db *db, const char *store_id, struct platform_mappings *out,
-                         struct err *err)
+/* Runs sql with store_id bound to ?1 and appends its rows to out: memory id
+ * and platform memory id, and path and content hash when sql selects them. */
+static int read_mappings(struct db *db, const char *sql, const char *store_id,
+                         struct platform_mappings *out, const char *what, struct err *err)
 {
-        sqlite3_stmt *st = db_stmt(db, SQL_MAPPINGS, err);
+        sqlite3_stmt *st = db_stmt(db, sql, err);
         if (!st)
                 return -1;
         db_bind_text(st, 1, store_id);
+        int full = sqlite3_column_count(st) >= 4;
         int rc;
         while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
                 if (out->n == out->cap) {
@@ -138,13 +141,22 @@ int db_platform_mappings(struct db *db, const char *store_id, struct platform_ma
                         out->v = xrealloc(out->v, out->cap * sizeof(*out->v));
                 }
                 struct platform_mapping *m = &out->v[out->n++];
+                memset(m, 0, sizeof(*m));
                 m->memory_id = db_column_strdup(st, 0);
                 m->platform_memory_id = db_column_strdup(st, 1);
-                m->path = db_column_strdup(st, 2);
-                m->content_sha256 = db_column_strdup(st, 3);
+                if (full) {
+                        m->path = db_column_strdup(st, 2);
+                        m->content_sha256 = db_column_strdup(st, 3);
+                }
         }
         sqlite3_reset(st);
-        return rc == SQLITE_DONE ? 0 : db_fail(db, err, "reading the publish mapping");
+        return rc == SQLITE_DONE ? 0 : db_fail(db, err, what);
+}
+
+int db_platform_mappings(struct db *db, const char *store_id, struct platform_mappings *out,
+                         struct err *err)
+{
+        return read_mappings(db, SQL_MAPPINGS, store_id, out, "reading the publish mapping", err);
 }
 
 int db_platform_mapping_put(struct db *db, const char *store_id, const char *scope,
@@ -258,23 +270,8 @@ int db_platform_mark_import(struct db *db, int64_t diff_id, struct err *err)
 int db_platform_erasure_refs(struct db *db, const char *store_id, struct platform_mappings *out,
                              struct err *err)
 {
-        sqlite3_stmt *st = db_stmt(db, SQL_ERASURE_REFS, err);
-        if (!st)
-                return -1;
-        db_bind_text(st, 1, store_id);
-        int rc;
-        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-                if (out->n == out->cap) {
-                        out->cap = out->cap ? out->cap * 2 : 16;
-                        out->v = xrealloc(out->v, out->cap * sizeof(*out->v));
-                }
-                struct platform_mapping *m = &out->v[out->n++];
-                memset(m, 0, sizeof(*m));
-                m->memory_id = db_column_strdup(st, 0);
-                m->platform_memory_id = db_column_strdup(st, 1);
-        }
-        sqlite3_reset(st);
-        return rc == SQLITE_DONE ? 0 : db_fail(db, err, "reading what erasure must reach");
+        return read_mappings(db, SQL_ERASURE_REFS, store_id, out, "reading what erasure must reach",
+                             err);
 }
 
 int db_platform_imported_put(struct db *db, const char *store_id, const char *pid,
