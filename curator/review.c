@@ -624,6 +624,10 @@ static int approve_locked(struct home *h, struct store *s, const struct rules_se
                 }
                 if (arc < 0)
                         goto out;
+        } else if (store_index_sync(s, err) < 0) {
+                /* an approval that died after its commit: its index update was
+                 * rolled back with it, so bring the index to head first */
+                goto out;
         }
 
         /* record the decisions; the commit above is recoverable if this dies */
